@@ -1,0 +1,88 @@
+"""Input validation shared by every public entry point (reliability issue).
+
+Each check raises ``ValueError`` naming the offending argument and leaves the
+caller's state untouched: checks run before anything is written.
+"""
+import numbers
+
+import numpy as np
+
+DTYPES = ("float32", "float64")
+
+
+def check_layers(layers):
+    """Return ``layers`` as a tuple of >= 2 positive ints, or raise."""
+    try:
+        items = list(layers)
+    except TypeError:
+        raise ValueError(f"layers must be a sequence of positive ints, got {layers!r}") from None
+    if len(items) < 2:
+        raise ValueError(f"layers must list at least 2 layer widths, got {items!r}")
+    out = []
+    for n in items:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"layers must be positive ints, got {items!r}")
+        out.append(int(n))
+    return tuple(out)
+
+
+def check_dtype(dtype):
+    """Return the numpy dtype for "float32"/"float64", or raise."""
+    try:
+        dt = None if dtype is None else np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    return dt
+
+
+def check_params(params, n_params, dtype):
+    """Flat parameter vector of exactly ``n_params`` finite values."""
+    arr = np.asarray(params)
+    if arr.ndim != 1 or arr.size != n_params:
+        raise ValueError(
+            f"params must be a flat vector of length {n_params} for these layers, "
+            f"got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"params must be numeric, got dtype {arr.dtype}")
+    arr = arr.astype(dtype)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("params contains NaN or inf")
+    return arr
+
+
+def check_array(value, name, width, dtype):
+    """A finite 2-D ``(B, width)`` array with B >= 1, cast to ``dtype``."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} could not be read as an array: {exc}") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (batch, {width}), got shape {arr.shape}")
+    if arr.shape[0] < 1 or arr.shape[1] != width:
+        raise ValueError(f"{name} must have shape (batch >= 1, {width}), got {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return arr
+
+
+def check_batch(x, t, layers, dtype):
+    """Validate an input batch ``x`` and its targets ``t`` together."""
+    x = check_array(x, "x", layers[0], dtype)
+    t = check_array(t, "t", layers[-1], dtype)
+    if t.shape[0] != x.shape[0]:
+        raise ValueError(f"x and t must hold the same number of samples, got {x.shape[0]} and {t.shape[0]}")
+    return x, t
+
+
+def check_positive(value, name, allow_zero=False):
+    """A finite real number > 0 (or >= 0)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+    return float(value)

@@ -1,0 +1,186 @@
+"""Gradients of every network against torch autograd and finite differences."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+import nnetlib
+from helpers import problem, rel_err
+
+ARCHS = [[3, 4, 2], [2, 3, 3, 2], [3, 5, 4, 3, 2, 2], [1, 1], [4, 1, 1, 3], [5, 1], [2, 6, 1, 4, 2, 3, 2]]
+FAST = [nnetlib.NpNet]
+
+
+def frontprop_classes():
+    classes = [nnetlib.PyNet, nnetlib.NpNet]
+    for name in ("CyNet", "GpuNet"):
+        if hasattr(nnetlib, name):
+            classes.append(getattr(nnetlib, name))
+    return classes
+
+
+def autograd(layers, params, x, t):
+    """Reference gradient straight from torch.autograd, written here."""
+    flat = torch.tensor(params, dtype=torch.float64, requires_grad=True)
+    a = torch.tensor(x)
+    start = 0
+    for n, m in zip(layers[:-1], layers[1:]):
+        w = flat[start:start + (n + 1) * m].reshape(n + 1, m)
+        a = torch.sigmoid(a @ w[:-1] + w[-1])
+        start += (n + 1) * m
+    loss = torch.mean((a - torch.tensor(t)) ** 2)
+    (g,) = torch.autograd.grad(loss, flat)
+    return g.numpy()
+
+
+@pytest.mark.parametrize("layers", ARCHS)
+@pytest.mark.parametrize("batch", [1, 3])
+def test_all_agree_with_autograd(layers, batch):
+    p = nnetlib.init_params(layers, seed=len(layers) + batch, dtype="float64")
+    x, t = problem(layers, batch, seed=batch)
+    ref = autograd(layers, p, x, t)
+    for cls in frontprop_classes() + [nnetlib.TorchNet]:
+        net = cls(layers, params=p, dtype="float64")
+        flat = np.concatenate([g.ravel() for g in net.gradients(x, t)])
+        assert rel_err([flat], [ref]) <= 1e-10, cls.__name__
+
+
+def test_npnet_dadw_path_equals_fast_path():
+    layers = [3, 4, 3, 2]
+    x, t = problem(layers, 4)
+    net = nnetlib.NpNet(layers, seed=0, dtype="float64")
+    assert rel_err(net.gradients_dadw(x, t), net.gradients(x, t)) <= 1e-12
+
+
+def test_pynet_dadw_matches_npnet_DADW():
+    layers = [2, 3, 3, 2]
+    x, _ = problem(layers, 2)
+    p = nnetlib.init_params(layers, seed=3, dtype="float64")
+    py, npn = nnetlib.PyNet(layers, params=p, dtype="float64"), nnetlib.NpNet(layers, params=p, dtype="float64")
+    py.feedforward(x), npn.feedforward(x)
+    for l in range(4):
+        for k in range(3):
+            for q in range(layers[l] + 1):
+                D = npn.DADW(l, q, k)
+                for i in range(layers[k] + 1):
+                    for j in range(layers[k + 1]):
+                        for b in range(2):
+                            assert abs(py.dadw(l, q, k, i, j, b) - D[b, i, j]) < 1e-14
+
+
+def numeric_gradient(net, x, t, index, eps=1e-6):
+    p = net.params
+    plus, minus = p.copy(), p.copy()
+    plus[index] += eps
+    minus[index] -= eps
+    net.params = plus
+    lp = net.loss(x, t)
+    net.params = minus
+    lm = net.loss(x, t)
+    net.params = p
+    return (lp - lm) / (2 * eps)
+
+
+@pytest.mark.parametrize("layers", [[3, 4, 2], [2, 3, 3, 2], [1, 1], [3, 2, 2, 2, 2, 2]])
+def test_central_differences_every_weight(layers):
+    x, t = problem(layers, 3)
+    net = nnetlib.NpNet(layers, seed=1, dtype="float64")
+    g = np.concatenate([a.ravel() for a in net.gradients(x, t)])
+    num = np.array([numeric_gradient(net, x, t, i) for i in range(net.n_params)])
+    assert np.max(np.abs(g - num)) <= 1e-8 * max(1.0, np.max(np.abs(g)))
+
+
+def test_central_differences_sample_of_784_16_16_10():
+    layers = [784, 16, 16, 10]
+    x, t = problem(layers, 5)
+    net = nnetlib.NpNet(layers, seed=2, dtype="float64")
+    g = np.concatenate([a.ravel() for a in net.gradients(x, t)])
+    idx = np.random.default_rng(0).choice(net.n_params, 60, replace=False)
+    idx = np.concatenate([idx, [net.n_params - 1, 784 * 16 + 3]])  # a bias of each kind
+    num = np.array([numeric_gradient(net, x, t, i) for i in idx])
+    assert np.max(np.abs(g[idx] - num)) <= 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(layers=st.lists(st.integers(1, 6), min_size=2, max_size=6),
+       batch=st.integers(1, 5), seed=st.integers(0, 2**32 - 1),
+       scale=st.floats(0.1, 3.0))
+def test_property_random_architectures(layers, batch, seed, scale):
+    rng = np.random.default_rng(seed)
+    p = rng.standard_normal(nnetlib.n_params(layers)) * scale
+    x = rng.standard_normal((batch, layers[0])) * scale
+    t = rng.random((batch, layers[-1]))
+    ref = autograd(layers, p, x, t)
+    for cls in frontprop_classes():
+        if cls is nnetlib.PyNet and nnetlib.n_params(layers) > 60:
+            continue
+        net = cls(layers, params=p, dtype="float64")
+        flat = np.concatenate([g.ravel() for g in net.gradients(x, t)])
+        assert np.max(np.abs(flat - ref)) <= 1e-10 * max(np.max(np.abs(ref)), 1e-300) + 1e-300, cls.__name__
+
+
+@pytest.mark.parametrize("cls", [nnetlib.PyNet, nnetlib.NpNet, nnetlib.TorchNet])
+def test_one_big_step_drives_single_sample_loss_to_zero(cls):
+    """The seed's test: one large step on one sample fits it almost exactly."""
+    layers = [4, 3, 2]
+    x = np.array([[0.2, 0.4, 0.6, 0.8]])
+    t = np.array([[0.3, 0.7]])
+    net = cls(layers, seed=0, dtype="float64")
+    before = net.loss(x, t)
+    g = np.concatenate([a.ravel() for a in net.gradients(x, t)])
+    # a Newton-like step along the gradient: E(w - s g) ~ E - s |g|^2
+    net.params = net.params - (before / np.dot(g, g)) * g
+    for _ in range(20):
+        g = np.concatenate([a.ravel() for a in net.gradients(x, t)])
+        e = net.loss(x, t)
+        if e < 1e-12:
+            break
+        net.params = net.params - (e / np.dot(g, g)) * g
+    assert before > 1e-3 and net.loss(x, t) < 1e-8
+
+
+@pytest.mark.parametrize("layers", [[784, 16, 16, 10], [20, 8, 20], [5, 4, 3, 3, 2, 2]])
+def test_float32_agrees_with_float64(layers):
+    p = nnetlib.init_params(layers, seed=0, dtype="float64")
+    x, t = problem(layers, 8)
+    g64 = nnetlib.NpNet(layers, params=p, dtype="float64").gradients(x, t)
+    net32 = nnetlib.NpNet(layers, params=p, dtype="float32")
+    g32 = net32.gradients(x.astype("float32"), t.astype("float32"))
+    assert all(g.dtype == np.float32 for g in g32)
+    assert net32.feedforward(x).dtype == np.float32
+    assert rel_err(g32, g64) <= 1e-4
+
+
+def test_step_semantics_match_torch_sgd():
+    layers = [6, 5, 4, 3]
+    p = nnetlib.init_params(layers, seed=4, dtype="float64")
+    x, t = problem(layers, 7)
+    ours, ref = nnetlib.NpNet(layers, params=p, dtype="float64"), nnetlib.TorchNet(layers, params=p, dtype="float64")
+    for _ in range(5):
+        l1, l2 = ours.step(x, t, lr=3.0, momentum=0.7), ref.step(x, t, lr=3.0, momentum=0.7)
+        assert abs(l1 - l2) <= 1e-12
+    assert rel_err([ours.params], [ref.params]) <= 1e-12
+
+
+def test_init_distributions():
+    layers = [400, 300, 10]
+    k = nnetlib.init_params(layers, "kaiming", seed=0, dtype="float64")
+    w0 = k[:401 * 300]
+    assert np.abs(w0).max() <= 1 / np.sqrt(400) and np.abs(w0).max() > 0.99 / np.sqrt(400)
+    n = nnetlib.init_params(layers, "naive", seed=0, dtype="float64")
+    assert abs(np.std(n[:401 * 300]) * np.sqrt(400) - 1) < 0.01
+    assert np.array_equal(nnetlib.init_params(layers, seed=5), nnetlib.init_params(layers, seed=5))
+    assert not np.array_equal(nnetlib.init_params(layers, seed=5), nnetlib.init_params(layers, seed=6))
+
+
+def test_shapes_and_layout():
+    net = nnetlib.NpNet([784, 16, 16, 10], seed=0)
+    assert net.layers == (784, 16, 16, 10)
+    assert [w.shape for w in net.weights] == [(785, 16), (17, 16), (17, 10)]
+    assert np.array_equal(net.params, np.concatenate([w.ravel() for w in net.weights]))
+    assert net.feedforward(np.zeros((1, 784))).shape == (1, 10)
+    assert net.feedforward(np.zeros((1234, 784))).shape == (1234, 10)
+    # the last row is the bias: with zero inputs, h^1 equals it
+    x = np.zeros((1, 784), np.float32)
+    h1 = np.log(net._forward(x)[1] / (1 - net._forward(x)[1]))
+    assert np.allclose(h1[0], net.weights[0][-1], atol=1e-5)

@@ -1,0 +1,268 @@
+"""Bad input, checkpoints and interruption (reliability issue)."""
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import nnetlib
+from helpers import problem
+
+LAYERS = [4, 3, 2]
+
+
+def classes():
+    out = [nnetlib.PyNet, nnetlib.NpNet, nnetlib.TorchNet]
+    for name in ("CyNet", "GpuNet"):
+        if hasattr(nnetlib, name):
+            out.append(getattr(nnetlib, name))
+    return out
+
+
+CLASSES = classes()
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("layers,word", [
+    ([4], "layers"), ([], "layers"), (5, "layers"), ([4, 0, 2], "layers"), ([4, -1], "layers"),
+    ([4, 2.5], "layers"), (["4", 2], "layers"), ([True, 2], "layers"), (None, "layers"),
+])
+def test_bad_layers(cls, layers, word):
+    with pytest.raises(ValueError, match=word):
+        cls(layers)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_bad_params_states_expected_length(cls):
+    with pytest.raises(ValueError, match=r"params.*23"):
+        cls(LAYERS, params=np.zeros(22))
+    with pytest.raises(ValueError, match="params"):
+        cls(LAYERS, params=np.zeros((23, 1)))
+    with pytest.raises(ValueError, match="NaN"):
+        cls(LAYERS, params=np.full(23, np.nan))
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("dtype", ["float16", "int32", "complex128", "banana", None])
+def test_bad_dtype(cls, dtype):
+    with pytest.raises(ValueError, match="dtype"):
+        cls(LAYERS, dtype=dtype)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_bad_init(cls):
+    with pytest.raises(ValueError, match="init"):
+        cls(LAYERS, init="xavier")
+
+
+BAD_X = [
+    (np.zeros((2, 5)), "x"),                    # wrong width
+    (np.zeros(4), "x"),                         # rank 1
+    (np.zeros((2, 4, 1)), "x"),                 # rank 3
+    (np.zeros((0, 4)), "x"),                    # empty batch
+    (np.array([[0, 0, np.nan, 0]]), "NaN"),     # NaN
+    (np.array([[0, 0, np.inf, 0]]), "inf"),     # inf
+    (np.array([["a", "b", "c", "d"]]), "x"),    # strings
+    ([[1, 2], [3]], "x"),                       # ragged
+]
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("x,word", BAD_X)
+def test_bad_x_everywhere_and_nothing_changes(cls, x, word):
+    net = cls(LAYERS, seed=0, dtype="float64")
+    t = np.zeros((2, 2))
+    net.step(*problem(LAYERS, 2), lr=1.0)          # non-zero momentum to protect
+    before, vel = net.params, net.velocity
+    with pytest.raises(ValueError, match=word):
+        net.feedforward(x)
+    for call in (net.loss, net.gradients, net.step):
+        with pytest.raises(ValueError, match=word):
+            call(x, t)
+    assert np.array_equal(net.params, before) and np.array_equal(net.velocity, vel)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("t,word", [
+    (np.zeros((2, 3)), "t"), (np.zeros((3, 2)), "same number"), (np.zeros(2), "t"),
+    (np.array([[0, np.nan], [0, 0]]), "NaN"),
+])
+def test_bad_t(cls, t, word):
+    net = cls(LAYERS, seed=0)
+    before = net.params
+    with pytest.raises(ValueError, match=word):
+        net.step(np.zeros((2, 4)), t)
+    assert np.array_equal(net.params, before)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("kw,word", [({"lr": -1}, "lr"), ({"lr": 0}, "lr"), ({"lr": np.nan}, "lr"),
+                                     ({"momentum": 1.0}, "momentum"), ({"momentum": -0.1}, "momentum"),
+                                     ({"lr": "10"}, "lr")])
+def test_bad_step_args(cls, kw, word):
+    net = cls(LAYERS, seed=0)
+    before = net.params
+    with pytest.raises(ValueError, match=word):
+        net.step(*problem(LAYERS, 2, dtype="float32"), **kw)
+    assert np.array_equal(net.params, before)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_stable_for_extreme_inputs(dtype):
+    h = np.array([-1e308 if dtype == "float64" else -3e38, -1000, -80, 0, 80, 1000, np.inf, -np.inf], dtype=dtype)
+    with np.errstate(all="raise"):
+        a = nnetlib.activations.sigmoid(h)
+        d = nnetlib.activations.sigmoid_prime(h)
+    assert a.dtype == np.dtype(dtype) and d.dtype == np.dtype(dtype)
+    assert np.all(np.isfinite(a)) and np.all(np.isfinite(d))
+    assert np.all((a >= 0) & (a <= 1)) and np.all(d >= 0)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_huge_inputs_give_finite_results(cls):
+    net = cls(LAYERS, seed=0, dtype="float32")
+    x = np.full((2, 4), 1e30, np.float32)
+    with np.errstate(over="raise", invalid="raise"):
+        out = net.feedforward(x)
+        g = net.gradients(x, np.zeros((2, 2)))
+    assert np.all(np.isfinite(out)) and all(np.all(np.isfinite(a)) for a in g)
+
+
+# -- checkpoints -------------------------------------------------------------
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_save_load_round_trip_exact(cls, dtype, tmp_path):
+    net = cls([5, 4, 3], seed=1, dtype=dtype)
+    x, t = problem([5, 4, 3], 6, dtype=dtype)
+    net.step(x, t, lr=2.0, momentum=0.9)
+    path = tmp_path / "net.npz"
+    net.save(path)
+    back = cls.load(path)
+    assert back.layers == net.layers and back.dtype == net.dtype
+    assert np.array_equal(back.params, net.params) and np.array_equal(back.velocity, net.velocity)
+    # the next step is identical too, so momentum really came back
+    assert net.step(x, t, lr=2.0, momentum=0.9) == back.step(x, t, lr=2.0, momentum=0.9)
+    assert np.array_equal(back.params, net.params)
+    assert not any(p.name.endswith(".part") for p in tmp_path.iterdir())
+
+
+def test_load_refuses_garbage_naming_the_file(tmp_path):
+    bad = tmp_path / "garbage.npz"
+    bad.write_bytes(b"this is not a checkpoint")
+    with pytest.raises(ValueError, match="garbage.npz"):
+        nnetlib.NpNet.load(bad)
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.zeros(3))
+    with pytest.raises(ValueError, match="other.npz"):
+        nnetlib.NpNet.load(other)
+
+
+def test_load_refuses_mismatched_checkpoint(tmp_path):
+    path = tmp_path / "n.npz"
+    nnetlib.NpNet([5, 4, 3], seed=1).save(path)
+    with np.load(path) as z:
+        meta, params, vel = str(z["meta"]), z["params"], z["velocity"]
+    np.savez(path, meta=np.array(meta), params=params[:-1], velocity=vel)
+    with pytest.raises(ValueError, match="n.npz"):
+        nnetlib.NpNet.load(path)
+    torch_path = tmp_path / "t.npz"
+    nnetlib.TorchNet([5, 4, 3], seed=1).save(torch_path)
+    with pytest.raises(ValueError, match="t.npz"):
+        nnetlib.NpNet.load(torch_path)
+
+
+def test_interrupted_save_keeps_old_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "n.npz"
+    net = nnetlib.NpNet([3, 2], seed=0)
+    net.save(path)
+    old = path.read_bytes()
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", boom)
+    with pytest.raises(KeyboardInterrupt):
+        net.save(path)
+    assert path.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.npz"]
+
+
+# -- training, resume and interruption ---------------------------------------
+
+def tiny_data(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 6)).astype("float32")
+    labels = (x[:, 0] + x[:, 1] > 1).astype(np.int64) + (x[:, 2] > 0.5)
+    return (x[: n - 100], labels[: n - 100]), (x[n - 100:], labels[n - 100:])
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_resume_is_bitwise_identical(tmp_path, shuffle):
+    train, test = tiny_data()
+    kw = dict(epochs=5, batch_size=32, lr=2.0, momentum=0.5, shuffle=shuffle, seed=3, progress=False)
+    full = nnetlib.NpNet([6, 5, 3], seed=0)
+    h_full = nnetlib.train(full, train, test, **kw)
+    ck = tmp_path / "ck.npz"
+    part = nnetlib.NpNet([6, 5, 3], seed=0)
+    nnetlib.train(part, train, test, checkpoint=ck, **{**kw, "epochs": 2})
+    resumed = nnetlib.NpNet([6, 5, 3], seed=99)      # different start: the checkpoint wins
+    h = nnetlib.train(resumed, train, test, checkpoint=ck, **kw)
+    assert np.array_equal(resumed.params, full.params)
+    assert h.epoch == [1, 2, 3, 4, 5] and h.test_loss == h_full.test_loss
+
+
+def test_keyboard_interrupt_returns_history_and_complete_step():
+    train, test = tiny_data()
+    net = nnetlib.NpNet([6, 5, 3], seed=0)
+    steps = []
+    original = net.step
+
+    def step(*a, **k):
+        loss = original(*a, **k)
+        steps.append(net.params)
+        if len(steps) == 9:                       # mid-epoch 2 (7 batches per epoch)
+            os.kill(os.getpid(), signal.SIGINT)
+        return loss
+
+    net.step = step
+    h = nnetlib.train(net, train, test, epochs=5, batch_size=32, progress=False)
+    assert h.interrupted and h.epoch == [1]
+    assert np.array_equal(net.params, steps[-1])
+
+
+def test_train_records_history_and_validates():
+    train, test = tiny_data()
+    net = nnetlib.NpNet([6, 8, 3], seed=0)
+    h = nnetlib.train(net, train, test, epochs=3, batch_size=50, progress=False)
+    assert len(h.train_loss) == len(h.test_loss) == len(h.test_accuracy) == len(h.seconds) == 3
+    assert h.test_loss[-1] < h.test_loss[0]
+    with pytest.raises(ValueError, match="epochs"):
+        nnetlib.train(net, train, test, epochs=-1)
+    with pytest.raises(ValueError, match="batch_size"):
+        nnetlib.train(net, train, test, batch_size=0)
+    with pytest.raises(ValueError, match="labels"):
+        nnetlib.train(net, (train[0], train[1] + 5), test)
+    with pytest.raises(ValueError, match="train"):
+        nnetlib.train(net, train[0], test)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=st.lists(st.integers(0, 6), min_size=0, max_size=3),
+       fill=st.sampled_from([0.0, 1.0, np.nan, np.inf, -np.inf, 1e300]))
+def test_fuzz_shapes_and_values(shape, fill):
+    """Any array either works (right shape, finite) or raises ValueError."""
+    net = nnetlib.NpNet(LAYERS, seed=0, dtype="float64")
+    x = np.full(shape, fill)
+    ok = x.ndim == 2 and x.shape[0] >= 1 and x.shape[1] == 4 and np.isfinite(fill)
+    before = net.params
+    try:
+        out = net.feedforward(x)
+        g = net.gradients(x, np.zeros((x.shape[0], 2)))
+    except ValueError:
+        assert not ok
+    else:
+        assert ok and np.all(np.isfinite(out)) and all(np.all(np.isfinite(a)) for a in g)
+    assert np.array_equal(net.params, before)
