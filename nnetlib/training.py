@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from ._checks import check_array, check_positive
+from .data import one_hot
 from .network import read_checkpoint
 
 
@@ -63,12 +64,6 @@ def progress_enabled(progress=True):
     if os.environ.get("NNETLIB_PROGRESS", "").lower() in ("0", "false", "no"):
         return False
     return os.environ.get("CI", "").lower() not in ("1", "true", "yes")
-
-
-def one_hot(labels, n_classes, dtype):
-    out = np.zeros((labels.shape[0], n_classes), dtype=dtype)
-    out[np.arange(labels.shape[0]), labels] = 1
-    return out
 
 
 def _prepare(split, name, net):

@@ -1,0 +1,134 @@
+# nnetlib: build, test and report.
+#
+#   make report   set up .venv, check the data, run every notebook in place,
+#                 export HTML to report/ (prints the path of report/index.html)
+#   make test     set up .venv, run the unit tests, then nbval over the notebooks
+#
+# Other targets: venv (set-up only), data, bench, lab, clean.
+# Nothing outside this folder is touched except the MNIST cache
+# ($XDG_CACHE_HOME/nnetlib or ~/.cache/nnetlib) when the data must be fetched.
+
+PY ?= python3
+VENV = .venv
+BIN = $(VENV)/bin
+PIP = $(BIN)/python -m pip
+STAMP = $(VENV)/.installed
+PYX = $(wildcard nnetlib/*.pyx)
+NOTEBOOKS = $(sort $(wildcard notebooks/*.ipynb))
+# seconds one notebook cell may run, in `make report` and in nbval
+CELL_TIMEOUT ?= 1200
+
+# Progress bars off under CI (CI=true) unless NNETLIB_PROGRESS says otherwise.
+ifneq ($(filter-out 0 false no,$(strip $(CI))),)
+export NNETLIB_PROGRESS ?= 0
+export TQDM_DISABLE ?= 1
+endif
+
+# The kernel of the venv, not a same-named kernel spec in ~/.local/share/jupyter.
+export JUPYTER_PATH := $(abspath $(VENV))/share/jupyter
+export JUPYTER_PLATFORM_DIRS = 1
+# Reproducible hashing in tests; threads (OMP_NUM_THREADS...) are left alone.
+TEST_ENV = PYTHONHASHSEED=0
+# Unit tests draw off-screen. Notebooks must not inherit MPLBACKEND: ipykernel
+# picks the inline backend only when it is unset.
+UNIT_ENV = $(TEST_ENV) MPLBACKEND=Agg
+NB_ENV = env -u MPLBACKEND $(TEST_ENV)
+
+.PHONY: all venv data test unit nbval report bench lab clean
+
+all: test
+
+# ---------------------------------------------------------------- set-up
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+# torch first, from constraints.txt (2.13.0: the CPU wheel found via
+# PIP_FIND_LINKS when present); then the build tools, so the editable install
+# can build the Cython extensions with --no-build-isolation against exactly
+# the pinned numpy/Cython/scipy of the venv.
+$(STAMP): $(BIN)/python pyproject.toml setup.py constraints.txt $(PYX)
+	$(PIP) install --quiet -c constraints.txt torch==2.13.0
+	$(PIP) install --quiet -c constraints.txt setuptools wheel Cython numpy scipy
+	$(PIP) install --quiet --no-build-isolation -c constraints.txt -e '.[test,report]'
+	$(BIN)/python setup.py --quiet build_ext --inplace
+	@$(BIN)/python -c 'import nnetlib._openmp_helpers as h; \
+	    print("nnetlib: OpenMP on," if h.openmp_enabled() else \
+	          "nnetlib: WARNING: built WITHOUT OpenMP (serial kernel);", \
+	          "max threads", h.openmp_max_threads())'
+	touch $@
+
+venv: $(STAMP)
+
+# ---------------------------------------------------------------- data
+
+# Loads both splits: finds the files (NNETLIB_DATA, cache, or download into
+# the cache), verifies checksums, prints where they came from.
+data: $(STAMP)
+	$(BIN)/python -c 'import sys; from nnetlib.data import main; sys.exit(main())'
+
+# ---------------------------------------------------------------- tests
+
+test: unit nbval
+
+unit: $(STAMP)
+	$(UNIT_ENV) $(BIN)/python -m pytest tests
+
+# nbval re-runs each notebook and compares cell outputs with the stored ones,
+# after the regexes in tests/nbval_sanitize.cfg (timings, addresses, dates).
+# nbval 0.11 compares stderr streams too and has no option to skip them;
+# conftest.py drops stderr from the comparison (progress bars, warnings).
+# Cells whose results vary run to run carry the tag nbval-ignore-output
+# (or nbval-skip). --nbval-current-env: the venv's Python, whatever kernel
+# name the notebook stores.
+nbval: $(STAMP)
+ifeq ($(NOTEBOOKS),)
+	@echo "nbval: no notebooks/*.ipynb yet, nothing to validate"
+else
+	$(NB_ENV) $(BIN)/python -m pytest --nbval --nbval-current-env \
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	    --nbval-cell-timeout $(CELL_TIMEOUT) -p no:cacheprovider $(NOTEBOOKS)
+endif
+
+# ---------------------------------------------------------------- report
+
+# Executes the notebooks in order, in place (their stored outputs are the
+# report), then exports HTML to report/ (untracked) with an index page.
+report: $(STAMP) data
+	@mkdir -p report
+	@set -e; for nb in $(NOTEBOOKS); do \
+	    echo "== executing $$nb"; start=$$(date +%s); \
+	    NNETLIB_PROGRESS=$${NNETLIB_PROGRESS:-0} $(NB_ENV) $(BIN)/jupyter nbconvert \
+	        --to notebook --execute --inplace \
+	        --ExecutePreprocessor.timeout=$(CELL_TIMEOUT) \
+	        --ExecutePreprocessor.kernel_name=python3 "$$nb"; \
+	    echo "   $$nb: $$(( $$(date +%s) - start )) s"; \
+	done
+ifneq ($(NOTEBOOKS),)
+	$(BIN)/jupyter nbconvert --to html --output-dir report $(NOTEBOOKS)
+endif
+	@{ \
+	    echo '<!doctype html>'; \
+	    echo '<html lang="en"><head><meta charset="utf-8"><title>nnetlib report</title></head>'; \
+	    echo '<body><h1>nnetlib: frontpropagation report</h1><ol>'; \
+	    for nb in $(NOTEBOOKS); do \
+	        b=$$(basename "$$nb" .ipynb); \
+	        echo "<li><a href=\"$$b.html\">$$b</a></li>"; \
+	    done; \
+	    echo "</ol><p>Generated $$(date -u '+%Y-%m-%d %H:%M UTC') by <code>make report</code>.</p>"; \
+	    echo '</body></html>'; \
+	} > report/index.html
+	@echo "report: $(CURDIR)/report/index.html"
+
+# ---------------------------------------------------------------- misc
+
+bench: $(STAMP)
+	$(BIN)/python -m nnetlib bench
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) build dist report *.egg-info .pytest_cache .hypothesis
+	rm -f nnetlib/*.so nnetlib/_frontprop.c nnetlib/_openmp_helpers.c
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,519 @@
+"""Tests of nnetlib.data: MNIST loading, verification, download safety, batching.
+
+Real-data tests read the files named by NNETLIB_DATA (CI: ../shared/mnist) and
+are skipped with a reason when it is unset. Damage tests build their own files
+in tmp_path. No test touches the network or the user's ~/.cache: every test
+runs with XDG_CACHE_HOME in a temporary folder and a downloader that fails.
+"""
+
+import gzip
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.error
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnetlib import data
+
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+NAMES = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+]
+
+
+# --------------------------------------------------------------------------
+# fixtures
+# --------------------------------------------------------------------------
+
+def _no_network(url, *args, **kwargs):
+    raise urllib.error.URLError("network disabled in tests")
+
+
+@pytest.fixture(scope="module")
+def module_cache(tmp_path_factory):
+    """A cache folder shared by the tests of this module (holds verified.json)."""
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, module_cache):
+    """No network, no user cache, no inherited NNETLIB_DATA (real_dir reads it first)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(module_cache))
+    monkeypatch.setattr(data, "_urlopen", _no_network)
+    monkeypatch.setenv("NNETLIB_PROGRESS", "0")
+
+
+@pytest.fixture(scope="module")
+def real_dir():
+    env = os.environ.get("NNETLIB_DATA")
+    if not env:
+        pytest.skip("NNETLIB_DATA is not set; point it at a folder holding the four "
+                    "MNIST IDX files (CI uses ../shared/mnist)")
+    folder = Path(env)
+    missing = [n for n in NAMES
+               if not (folder / (n + ".gz")).is_file() and not (folder / n).is_file()]
+    if missing:
+        pytest.skip(f"NNETLIB_DATA={env} lacks {', '.join(missing)}")
+    return folder
+
+
+def _raw_bytes(real_dir, name):
+    gz, raw = real_dir / (name + ".gz"), real_dir / name
+    return gzip.decompress(gz.read_bytes()) if gz.is_file() else raw.read_bytes()
+
+
+@pytest.fixture()
+def raw_test_copy(real_dir, tmp_path):
+    """Good raw (uncompressed) copies of the test split in a fresh folder."""
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (folder / name).write_bytes(_raw_bytes(real_dir, name))
+    return folder
+
+
+def _header(magic, count, dims=(28, 28)):
+    out = magic.to_bytes(4, "big") + count.to_bytes(4, "big")
+    if magic == 2051:
+        out += b"".join(d.to_bytes(4, "big") for d in dims)
+    return out
+
+
+def _fake_images(count=10000, magic=2051, dims=(28, 28)):
+    """Header-valid test-split images with the wrong content (all zeros)."""
+    return _header(magic, count, dims) + bytes(count * 28 * 28)
+
+
+# --------------------------------------------------------------------------
+# the real data
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("split,n,counts,first", [
+    ("train", 60000, TRAIN_COUNTS, 5),
+    ("test", 10000, TEST_COUNTS, 7),
+])
+def test_real_split(real_dir, split, n, counts, first):
+    images, labels = data.load_mnist(split, data_dir=real_dir)
+    assert images.shape == (n, 784) and images.dtype == np.float32
+    assert labels.shape == (n,) and labels.dtype == np.uint8
+    assert images.min() == 0.0 and images.max() == 1.0
+    assert np.bincount(labels, minlength=10).tolist() == counts
+    assert labels[0] == first
+    # pixel values are exactly k/255
+    k = images[0] * np.float32(255)
+    assert np.array_equal(k, np.round(k))
+
+
+def test_real_arrays_are_read_only(real_dir):
+    images, labels = data.load_mnist("test", data_dir=real_dir)
+    assert not images.flags.writeable and not labels.flags.writeable
+    with pytest.raises(ValueError):
+        images[0, 0] = 0.5
+
+
+def test_nnetlib_data_env_is_read_at_call_time(real_dir, monkeypatch):
+    monkeypatch.setenv("NNETLIB_DATA", str(real_dir))
+    paths = data.find_mnist("test")
+    assert all(p.parent == real_dir for p in paths.values())
+    images, _ = data.load_mnist("test")
+    assert images.shape == (10000, 784)
+
+
+def test_second_load_is_fast(real_dir):
+    for split in ("train", "test"):
+        data.load_mnist(split, data_dir=real_dir)
+    t0 = time.perf_counter()
+    for split in ("train", "test"):
+        data.load_mnist(split, data_dir=real_dir)
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_verified_record_skips_rehashing(raw_test_copy, monkeypatch):
+    data.load_mnist("test", data_dir=raw_test_copy)  # records the files as verified
+    data._memory_cache.clear()
+
+    def boom(*a, **k):
+        raise AssertionError("sha256 recomputed despite the verified record")
+
+    monkeypatch.setattr(data.hashlib, "sha256", boom)
+    images, labels = data.load_mnist("test", data_dir=raw_test_copy)
+    assert labels[0] == 7
+
+
+def test_decompressed_copy_skips_gunzip(real_dir, monkeypatch):
+    if not (real_dir / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip("NNETLIB_DATA holds raw files, not .gz")
+    data.load_mnist("test", data_dir=real_dir)
+    data._memory_cache.clear()
+
+    def boom(*a, **k):
+        raise AssertionError("gunzip despite the decompressed copy")
+
+    monkeypatch.setattr(data.gzip, "decompress", boom)
+    _, labels = data.load_mnist("test", data_dir=real_dir)
+    assert labels[0] == 7
+
+
+def test_damaged_decompressed_copy_is_rebuilt(real_dir, module_cache):
+    if not (real_dir / "t10k-labels-idx1-ubyte.gz").is_file():
+        pytest.skip("NNETLIB_DATA holds raw files, not .gz")
+    data.load_mnist("test", data_dir=real_dir)
+    copy = data._decompressed_copy(data._SPECS["t10k-labels-idx1-ubyte"])
+    assert copy.is_relative_to(module_cache)
+    blob = bytearray(copy.read_bytes())
+    blob[50] ^= 0x01  # header still valid, content not
+    copy.write_bytes(bytes(blob))
+    data._memory_cache.clear()
+    _, labels = data.load_mnist("test", data_dir=real_dir)
+    assert np.bincount(labels, minlength=10).tolist() == TEST_COUNTS
+    assert data._read_decompressed_copy(data._SPECS["t10k-labels-idx1-ubyte"]) is not None
+
+
+def test_fresh_process_loads_both_splits_fast(real_dir, module_cache):
+    for split in ("train", "test"):  # make sure the verified record and copies exist
+        data.load_mnist(split, data_dir=real_dir)
+    # load data.py on its own: the timing is about the loader, not `import torch`
+    code = textwrap.dedent(f"""
+        import importlib.util, sys, time
+        spec = importlib.util.spec_from_file_location("mnist_data", {data.__file__!r})
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["mnist_data"] = mod
+        spec.loader.exec_module(mod)
+        t0 = time.perf_counter()
+        for split in ("train", "test"):
+            mod.load_mnist(split, data_dir={str(real_dir)!r})
+        print(time.perf_counter() - t0)
+    """)
+    env = dict(os.environ, XDG_CACHE_HOME=str(module_cache))
+    timings = []
+    for _ in range(2):  # best of two fresh processes, to ride out a busy machine
+        out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                             capture_output=True, text=True)
+        timings.append(float(out.stdout.strip().splitlines()[-1]))
+    assert min(timings) < 1.0, timings
+
+
+def test_raw_copies_work(raw_test_copy):
+    images, labels = data.load_mnist("test", data_dir=raw_test_copy)
+    assert images.shape == (10000, 784)
+    assert np.bincount(labels, minlength=10).tolist() == TEST_COUNTS
+
+
+def test_mnist_task(real_dir):
+    (xtr, ytr), (xte, yte) = data.mnist_task("classifier", data_dir=real_dir)
+    assert xtr.shape == (60000, 784) and ytr.shape == (60000,)
+    assert xte.shape == (10000, 784) and yte.dtype == np.uint8
+    (atr, ttr), (ate, tte) = data.mnist_task("autoencoder", dtype="float64",
+                                             data_dir=real_dir)
+    assert atr.dtype == np.float64 and ttr is atr and tte is ate
+    assert np.array_equal(ate, xte.astype(np.float64))
+    with pytest.raises(ValueError, match="regression"):
+        data.mnist_task("regression", data_dir=real_dir)
+
+
+def test_main_prints_locations(real_dir, monkeypatch, capsys):
+    monkeypatch.setenv("NNETLIB_DATA", str(real_dir))
+    assert data.main() == 0
+    out = capsys.readouterr().out
+    assert "(60000, 784)" in out and "(10000, 784)" in out and str(real_dir) in out
+
+
+# --------------------------------------------------------------------------
+# damaged files
+# --------------------------------------------------------------------------
+
+def test_unknown_split():
+    with pytest.raises(ValueError, match="'validation'"):
+        data.load_mnist("validation")
+
+
+def _expect_damage(folder, path, *phrases):
+    with pytest.raises(ValueError) as err:
+        data.load_mnist("test", data_dir=folder)
+    msg = str(err.value)
+    assert str(path) in msg
+    for phrase in phrases:
+        assert phrase in msg, msg
+
+
+def test_truncated_gz(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    blob = gzip.compress(_fake_images(), compresslevel=1)
+    path.write_bytes(blob[: len(blob) // 2])
+    _expect_damage(tmp_path, path, "truncated")
+
+
+def test_garbage_gz(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(os.urandom(5000))
+    _expect_damage(tmp_path, path, "not a gzip file")
+
+
+def test_garbage_raw_is_bad_magic(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    path.write_bytes(b"\x12\x34\x56\x78" + os.urandom(5000))
+    _expect_damage(tmp_path, path, "bad magic number")
+
+
+def test_labels_magic_in_images_file(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    path.write_bytes(_fake_images(magic=2049))
+    _expect_damage(tmp_path, path, "bad magic number", "2049")
+
+
+def test_wrong_count(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(_fake_images(count=9999), compresslevel=1))
+    _expect_damage(tmp_path, path, "item count 9999")
+
+
+def test_wrong_dims(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    path.write_bytes(_fake_images(dims=(32, 32)))
+    _expect_damage(tmp_path, path, "32x32")
+
+
+def test_truncated_raw(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    path.write_bytes(_fake_images()[:-1])
+    _expect_damage(tmp_path, path, "truncated")
+
+
+def test_trailing_bytes(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    path.write_bytes(_fake_images() + b"\0")
+    _expect_damage(tmp_path, path, "wrong length")
+
+
+def test_header_valid_wrong_content_is_checksum_mismatch(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(_fake_images(), compresslevel=1))
+    _expect_damage(tmp_path, path, "checksum mismatch")
+
+
+def test_flipped_byte_in_raw_copy(raw_test_copy):
+    path = raw_test_copy / "t10k-labels-idx1-ubyte"
+    blob = bytearray(path.read_bytes())
+    blob[100] ^= 0x01
+    path.write_bytes(bytes(blob))
+    _expect_damage(raw_test_copy, path, "checksum mismatch")
+
+
+def test_flipped_byte_in_gz_copy(raw_test_copy):
+    path = raw_test_copy / "t10k-labels-idx1-ubyte"
+    blob = bytearray(gzip.compress(path.read_bytes()))
+    path.unlink()
+    blob[len(blob) // 2] ^= 0xFF
+    gz = raw_test_copy / "t10k-labels-idx1-ubyte.gz"
+    gz.write_bytes(bytes(blob))
+    with pytest.raises(ValueError) as err:
+        data.load_mnist("test", data_dir=raw_test_copy)
+    assert str(gz) in str(err.value)
+
+
+def test_damaged_file_first_in_search_order_is_not_skipped(raw_test_copy, tmp_path,
+                                                            monkeypatch):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "t10k-images-idx3-ubyte").write_bytes(b"junk")
+    monkeypatch.setenv("NNETLIB_DATA", str(raw_test_copy))
+    with pytest.raises(ValueError, match="truncated"):
+        data.load_mnist("test", data_dir=bad)
+
+
+# --------------------------------------------------------------------------
+# missing files and downloads
+# --------------------------------------------------------------------------
+
+def test_missing_everywhere_lists_every_place(tmp_path, monkeypatch):
+    given_dir, env_dir, cache = tmp_path / "given", tmp_path / "env", tmp_path / "cache"
+    given_dir.mkdir()
+    env_dir.mkdir()
+    monkeypatch.setenv("NNETLIB_DATA", str(env_dir))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    with pytest.raises(FileNotFoundError) as err:
+        data.load_mnist("train", data_dir=given_dir)
+    assert isinstance(err.value, data.MNISTNotFoundError)
+    msg = str(err.value)
+    for place in (given_dir, env_dir, cache / "nnetlib"):
+        assert str(place) in msg, msg
+    for mirror in data.MIRRORS:
+        assert mirror in msg
+    assert "NNETLIB_DATA" in msg and "network disabled" in msg
+
+
+def test_missing_with_nnetlib_data_unset(tmp_path, monkeypatch):
+    monkeypatch.delenv("NNETLIB_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(FileNotFoundError, match="NNETLIB_DATA: not set"):
+        data.load_mnist("test")
+
+
+class _FakeResponse:
+    """Serves ``payload`` in chunks, then raises ``fail`` (if any) instead of EOF."""
+
+    def __init__(self, payload, fail=None, chunk=4096):
+        self.payload, self.fail, self.chunk, self.pos = payload, fail, chunk, 0
+        self.headers = {"Content-Length": str(len(payload) + (1000 if fail else 0))}
+
+    def read(self, n=-1):
+        if self.pos >= len(self.payload):
+            if self.fail is not None:
+                raise self.fail
+            return b""
+        out = self.payload[self.pos:self.pos + self.chunk]
+        self.pos += len(out)
+        return out
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _empty_cache(monkeypatch, tmp_path):
+    monkeypatch.delenv("NNETLIB_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    return tmp_path / "xdg" / "nnetlib"
+
+
+@pytest.mark.parametrize("fail", [KeyboardInterrupt(), ConnectionResetError("reset")])
+def test_interrupted_download_leaves_no_file(tmp_path, monkeypatch, fail):
+    cache = _empty_cache(monkeypatch, tmp_path)
+    urls = []
+
+    def opener(url, timeout=None):
+        urls.append(url)
+        return _FakeResponse(gzip.compress(_fake_images(), compresslevel=1)[:20000], fail=fail)
+
+    monkeypatch.setattr(data, "_urlopen", opener)
+    expected = KeyboardInterrupt if isinstance(fail, KeyboardInterrupt) else FileNotFoundError
+    with pytest.raises(expected):
+        data.load_mnist("test")
+    assert list(cache.iterdir()) == []
+    # an interrupt stops at once; a network error tries every mirror
+    assert len(urls) == (1 if expected is KeyboardInterrupt else len(data.MIRRORS))
+
+
+def test_download_of_bad_content_is_rejected(tmp_path, monkeypatch):
+    cache = _empty_cache(monkeypatch, tmp_path)
+    monkeypatch.setattr(data, "_urlopen",
+                        lambda url, timeout=None: _FakeResponse(gzip.compress(_fake_images(), compresslevel=1)))
+    with pytest.raises(FileNotFoundError, match="checksum mismatch"):
+        data.load_mnist("test")
+    assert list(cache.iterdir()) == []
+
+
+def test_download_into_cache(real_dir, tmp_path, monkeypatch):
+    cache = _empty_cache(monkeypatch, tmp_path)
+    served = []
+
+    def opener(url, timeout=None):
+        name = url.rsplit("/", 1)[1][:-3]
+        served.append(name)
+        if len(served) == 1:  # first mirror down, the second answers
+            raise urllib.error.URLError("first mirror down")
+        return _FakeResponse(gzip.compress(_raw_bytes(real_dir, name), compresslevel=1))
+
+    monkeypatch.setattr(data, "_urlopen", opener)
+    images, labels = data.load_mnist("test")
+    assert labels[0] == 7 and images.shape == (10000, 784)
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "decompressed", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+        "verified.json"]
+    assert not [p for p in cache.rglob("*.part")]
+    # now found in the cache: no further download
+    served.clear()
+    data._memory_cache.clear()
+    data.load_mnist("test")
+    assert served == []
+
+
+# --------------------------------------------------------------------------
+# batches and one_hot
+# --------------------------------------------------------------------------
+
+def test_batches_sizes_and_order():
+    x = np.arange(23 * 2).reshape(23, 2)
+    t = np.arange(23)
+    got = list(data.batches(x, t, 5))
+    assert [len(tb) for _, tb in got] == [5, 5, 5, 5, 3]
+    assert np.array_equal(np.concatenate([tb for _, tb in got]), t)
+    for xb, tb in got:
+        assert np.array_equal(xb[:, 0] // 2, tb)
+
+
+def test_batches_larger_than_data():
+    got = list(data.batches(np.zeros((3, 4)), np.zeros(3), 10))
+    assert len(got) == 1 and got[0][0].shape == (3, 4)
+
+
+def test_batches_empty():
+    assert list(data.batches(np.zeros((0, 4)), np.zeros(0), 10)) == []
+
+
+def test_batches_seeded_shuffle():
+    x = np.arange(100)
+    t = -np.arange(100)
+    a = [tb.copy() for _, tb in data.batches(x, t, 32, shuffle=True, seed=3)]
+    b = [tb.copy() for _, tb in data.batches(x, t, 32, shuffle=True, seed=3)]
+    c = [tb.copy() for _, tb in data.batches(x, t, 32, shuffle=True, seed=4)]
+    assert all(np.array_equal(p, q) for p, q in zip(a, b))
+    assert not all(np.array_equal(p, q) for p, q in zip(a, c))
+    assert sorted(np.concatenate(a).tolist()) == sorted(t.tolist())
+    for xb, tb in data.batches(x, t, 32, shuffle=True, seed=3):
+        assert np.array_equal(xb, -tb)
+    order = np.random.default_rng(3).permutation(100)
+    assert np.array_equal(np.concatenate(a), t[order])
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 200), bs=st.integers(1, 64), shuffle=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_batches_cover_every_sample_once(n, bs, shuffle, seed):
+    x = np.arange(n)
+    sizes, seen = [], []
+    for xb, tb in data.batches(x, x, bs, shuffle=shuffle, seed=seed):
+        sizes.append(len(xb))
+        seen.extend(tb.tolist())
+    assert sorted(seen) == list(range(n))
+    assert all(s == bs for s in sizes[:-1]) and all(0 < s <= bs for s in sizes)
+    assert len(sizes) == -(-n // bs)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "4", True, None])
+def test_batches_bad_batch_size(bad):
+    with pytest.raises(ValueError, match="batch_size"):
+        data.batches(np.zeros((4, 2)), np.zeros(4), bad)
+
+
+def test_batches_length_mismatch():
+    with pytest.raises(ValueError, match=r"len\(t\)"):
+        data.batches(np.zeros((4, 2)), np.zeros(5), 2)
+
+
+def test_batches_accepts_numpy_int():
+    assert len(list(data.batches(np.zeros((4, 2)), np.zeros(4), np.int64(3)))) == 2
+
+
+def test_one_hot():
+    out = data.one_hot(np.array([0, 3, 9], dtype=np.uint8))
+    assert out.shape == (3, 10) and out.dtype == np.float32
+    assert out.sum() == 3 and out[1, 3] == 1 and out[2, 9] == 1
+    assert data.one_hot([1, 0], n_classes=2, dtype="float64").dtype == np.float64
+    with pytest.raises(ValueError):
+        data.one_hot([10])
+    with pytest.raises(ValueError):
+        data.one_hot([-1])
