@@ -1,0 +1,70 @@
+"""``python -m nnetlib <command>``; ``python -m nnetlib --help`` lists the commands."""
+import argparse
+import sys
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m nnetlib",
+        description="nnetlib: feedforward nets trained by frontpropagation.")
+    commands = parser.add_subparsers(dest="command", metavar="command")
+
+    bench = commands.add_parser(
+        "bench", help="time an epoch of every implementation (the seed's table)",
+        description="Seconds per epoch (60,000 samples, batch 1000, lr 10, momentum 0.5) of PyNet, "
+                    "NpNet, CyNet and TorchNet at 1 and N threads, and GpuNet when CUDA is available, "
+                    "with the ratio to torch and the peak memory added by training. "
+                    "See nnetlib/bench.py for the method.")
+    bench.add_argument("--quick", action="store_true",
+                       help="2 batches x 2 rounds, PyNet on 1 sample (skipped where a sample takes minutes)")
+    bench.add_argument("--json", metavar="PATH", help="also write all raw times, medians, ratios and metadata")
+    bench.add_argument("--repeats", type=_positive_int, metavar="N",
+                       help="interleaved rounds per implementation (default 5; --quick: 2)")
+    bench.add_argument("--threads", type=_positive_int, metavar="N",
+                       help="thread count of the ×N columns (default: the cores available)")
+    bench.add_argument("--batches", type=_positive_int, metavar="N",
+                       help="batches timed per measurement (default 10; --quick: 2)")
+    bench.add_argument("--py-samples", type=_positive_int, metavar="N",
+                       help="samples per PyNet measurement (default 2, 1 for big nets; --quick: 1)")
+    bench.add_argument("--batch-size", type=_positive_int, default=1000, metavar="N",
+                       help="samples per batch (default 1000)")
+    bench.add_argument("--nets", default="classifier,autoencoder", metavar="LIST",
+                       help="comma-separated: classifier, autoencoder (default both)")
+    bench.add_argument("--impls", metavar="LIST",
+                       help="comma-separated subset of py, np, cy1, cyN, tr1, trN, gpu "
+                            "(cy, tr: both thread counts; default all)")
+    bench.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    bench.add_argument("--data", choices=("auto", "random"), default="auto",
+                       help="auto: MNIST if it is on this machine (nothing is downloaded), else random")
+    bench.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        parser.exit(2, "\nerror: a command is required (for example: bench)\n")
+    if args.command == "bench":
+        from . import bench
+        try:
+            return bench.main(args)
+        except ValueError as exc:
+            parser.exit(2, f"python -m nnetlib bench: error: {exc}\n")
+    parser.error(f"unknown command {args.command!r}")        # pragma: no cover
+
+
+if __name__ == "__main__":
+    sys.exit(main())

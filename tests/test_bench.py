@@ -1,0 +1,151 @@
+"""The benchmark (nnetlib.bench, ``python -m nnetlib bench``) on tiny configurations."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from nnetlib import bench
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = [("tiny", (784, 3, 10))]          # PyNet takes well under a second per sample here
+
+
+def fast(**kw):
+    args = dict(quick=True, batches=1, batch_size=100, progress=False, memory=False, data="random",
+                nets=TINY)
+    args.update(kw)
+    return bench.run_benchmark(**args)
+
+
+def check_result(result, nets):
+    assert set(result["columns"]) | set(result["skipped"]) == {
+        i for i in bench.IMPLS if result["meta"]["threads"] > 1 or not i.endswith("N")}
+    assert set(result["nets"]) == set(nets)
+    for name in nets:
+        impls = result["nets"][name]["impls"]
+        for impl in result["columns"]:
+            if impl in result["nets"][name]["skipped"]:
+                continue
+            e = impls[impl]
+            assert len(e["raw"]) == e["rounds"] >= 1
+            assert e["median"] > 0 and e["epoch_s"] > 0
+            assert e["epoch_s"] == pytest.approx(e["median"] / e["samples"] * bench.EPOCH_SAMPLES)
+            assert e["extrapolated"] == (e["samples"] < bench.EPOCH_SAMPLES)
+    return True
+
+
+def test_every_implementation_gets_a_median_and_a_column():
+    result = fast(repeats=2, threads=2)
+    check_result(result, ["tiny"])
+    impls = result["nets"]["tiny"]["impls"]
+    for impl in result["columns"]:
+        assert impl in impls
+        assert impls[impl]["rounds"] == 2
+    assert impls["py"]["samples"] == 1 and impls["py"]["basis"] == "1 sample"
+    assert impls["np"]["samples"] == 100                               # 1 batch of 100
+    assert impls["tr1"]["ratio"] == pytest.approx(1.0) and impls["trN"]["ratio"] == pytest.approx(1.0)
+    assert impls["py"]["ref"] == "tr1" and impls["np"]["ref"] == "trN"
+    assert impls["np"]["ratio"] == pytest.approx(impls["np"]["epoch_s"] / impls["trN"]["epoch_s"])
+    table = bench.format_table(result)
+    for impl in bench.IMPLS:                                        # every column, or why not
+        label = bench._impl_table(2)[impl]["label"]
+        assert label in table
+        if impl in result["skipped"]:
+            assert f"{label}: skipped" in table
+    for text in ("s/epoch", "÷ torch", "tiny", "784-3-10", "threads ×1 and ×2", "torch 2", "numpy",
+                 "python", "extrapolated", "† py extrapolated to 60,000 samples from tiny 1 sample",
+                 "seed report", "405", "random data"):
+        assert text in table, text
+    assert bench.cpu_model() in table
+    if not torch.cuda.is_available():
+        assert result["skipped"]["gpu"] == "CUDA not available"
+
+
+def test_json_is_written_and_valid(tmp_path):
+    result = fast(impls=("np", "tr"), repeats=1, threads=2)
+    path = tmp_path / "sub" / "bench.json"
+    bench.write_json(result, path)
+    back = json.loads(path.read_text())
+    assert back["columns"] == ["np", "tr1", "trN"]
+    assert back["nets"]["tiny"]["impls"]["np"]["raw"] == result["nets"]["tiny"]["impls"]["np"]["raw"]
+    for key in ("date", "cpu", "python", "numpy", "torch", "threads", "batch_size", "lr", "momentum",
+                "repeats", "batches", "data"):
+        assert key in back["meta"], key
+    assert back["seed_table"] == bench.SEED_TABLE == {"py": 405, "np": 6.31, "cy1": 3.97, "cy4": 1.71,
+                                                      "torch": 0.08}
+
+
+def test_memory_probe_reports_rss():
+    result = fast(impls=("np",), repeats=1, threads=1, memory=True,
+                  nets=[("ae", (784, 8, 784))])
+    mem = result["nets"]["ae"]["impls"]["np"]["memory"]
+    assert "error" not in mem, mem
+    assert mem["rss_added_bytes"] >= 0 and "method" in mem
+    assert "+RSS MiB" in bench.format_table(result)
+
+
+def test_one_thread_drops_the_xN_columns_and_quick_skips_slow_pynet():
+    result = fast(impls=("py", "np", "tr"), threads=1, repeats=1,
+                  nets=("autoencoder",))                              # PyNet: minutes per sample
+    assert result["columns"] == ["py", "np", "tr1"]
+    net = result["nets"]["autoencoder"]
+    assert "py" in net["skipped"] and "py" not in net["impls"]
+    assert net["impls"]["np"]["ref"] == "tr1"
+    table = bench.format_table(result)
+    assert "py autoencoder: skipped in quick mode" in table and "skip" in table
+    assert "×N columns" in table
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"repeats": 0}, "repeats"), ({"threads": -1}, "threads"), ({"batches": 1.5}, "batches"),
+    ({"impls": ("np", "nope")}, "unknown implementation"), ({"nets": ("nope",)}, "unknown net"),
+    ({"nets": [("x", (10, 3, 10))]}, "784"), ({"nets": [("x", (784, 3, 7))]}, "output layer"),
+    ({"data": "mnist-please"}, "data"), ({"batch_size": 0}, "batch_size"),
+    ({"batch_size": 60001}, "batch_size"), ({"dtype": "float16"}, "dtype")])
+def test_bad_arguments(kw, match):
+    with pytest.raises(ValueError, match=match):
+        fast(**kw)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_gpu_column():
+    result = fast(impls=("gpu", "tr"), repeats=1, batch_size=1000, nets=("classifier",), memory=True)
+    e = result["nets"]["classifier"]["impls"]["gpu"]
+    assert not e["extrapolated"] and e["samples"] == bench.EPOCH_SAMPLES
+    assert "device_added_bytes" in e["memory"]
+    assert "gpu" in bench.format_table(result)
+
+
+def run_cli(*args):
+    env = dict(os.environ, PYTHONPATH=ROOT, CI="1")
+    return subprocess.run([sys.executable, "-m", "nnetlib", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=600)
+
+
+def test_cli_bench_quick_writes_json(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = run_cli("bench", "--quick", "--json", str(out), "--batches", "1", "--batch-size", "100",
+                   "--nets", "classifier", "--impls", "np,tr", "--no-memory", "--data", "random",
+                   "--threads", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "s/epoch" in proc.stdout and "tr×2" in proc.stdout and "np" in proc.stdout
+    assert "bench:" not in proc.stderr                                   # no progress bar under CI
+    data = json.loads(out.read_text())
+    assert set(data["nets"]["classifier"]["impls"]) == {"np", "tr1", "trN"}
+
+
+@pytest.mark.parametrize("args,match", [
+    ((), "command is required"), (("bench", "--repeats", "0"), "positive integer"),
+    (("bench", "--threads", "two"), "positive integer"), (("bench", "--impls", "np,zz"), "unknown implementation"),
+    (("bench", "--nets", "mlp"), "unknown net"), (("bench", "--dtype", "int8"), "invalid choice"),
+    (("frobnicate",), "invalid choice")])
+def test_cli_bad_arguments(args, match, capsys):
+    from nnetlib.__main__ import main
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    assert exc.value.code == 2
+    assert match in capsys.readouterr().err
+

@@ -1,0 +1,421 @@
+"""GpuNet (frontprop in torch tensor ops) against autograd and NpNet, on CPU.
+
+The CUDA-graph path of ``train_epoch`` is tested at the end when CUDA exists.
+"""
+import numpy as np
+import pytest
+import torch
+
+import nnetlib
+from nnetlib import NpNet, TorchNet
+from nnetlib import gpunet as gpunet_module
+from nnetlib.gpunet import GpuNet
+
+ARCHS = [
+    (3, 2),                       # no hidden layer
+    (1, 1),                       # width 1 everywhere
+    (4, 1, 3),                    # width-1 hidden layer
+    (5, 4, 3, 2, 6, 3),           # depth 5
+    (2, 7, 1, 1, 1, 4, 2),        # depth 6, width-1 chain
+    (6, 5, 5, 5, 5, 5, 5, 4),     # depth 7
+    (20, 16, 16, 10),             # the classifier's shape, narrow input
+    (12, 9, 12),                  # an autoencoder
+]
+BATCHES = [1, 3, 17]
+TOL = 1e-10
+
+
+def rel(a, b):
+    """max |a - b| / max |b|."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    scale = np.abs(b).max()
+    return np.abs(a - b).max() / (scale if scale > 0 else 1.0)
+
+
+def batch(layers, n, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return (rng.random((n, layers[0])).astype(dtype), rng.random((n, layers[-1])).astype(dtype))
+
+
+def assert_grads_close(got, want, tol=TOL):
+    assert len(got) == len(want)
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert g.shape == w.shape, k
+        assert rel(g, w) <= tol, (k, rel(g, w))
+
+
+@pytest.mark.parametrize("layers", ARCHS)
+@pytest.mark.parametrize("n", BATCHES)
+def test_gradients_match_autograd_and_npnet(layers, n):
+    x, t = batch(layers, n, seed=n)
+    net = GpuNet(layers, seed=7, dtype="float64", init="naive")
+    p = net.params
+    got = net.gradients(x, t)
+    assert all(g.dtype == np.float64 for g in got)
+    assert_grads_close(got, TorchNet(layers, params=p, dtype="float64").gradients(x, t))
+    assert_grads_close(got, NpNet(layers, params=p, dtype="float64").gradients(x, t))
+    assert net.loss(x, t) == pytest.approx(NpNet(layers, params=p, dtype="float64").loss(x, t), rel=1e-12)
+    np.testing.assert_allclose(net.feedforward(x), NpNet(layers, params=p, dtype="float64").feedforward(x),
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_tensor_input_equals_numpy_input():
+    layers = (5, 4, 3, 2, 6, 3)
+    x, t = batch(layers, 9)
+    net = GpuNet(layers, seed=1, dtype="float64")
+    want = net.gradients(x, t)
+    got = net.gradients(torch.from_numpy(x), torch.from_numpy(t).float())   # any real dtype is cast
+    assert_grads_close(got, want, tol=1e-7)
+    got = net.gradients(torch.from_numpy(x), torch.from_numpy(t))
+    assert_grads_close(got, want, tol=0)
+
+
+def test_chunked_jacobians_equal_unchunked(monkeypatch):
+    layers = (6, 5, 4, 3, 2)
+    x, t = batch(layers, 23)
+    net = GpuNet(layers, seed=3, dtype="float64")
+    want = net.gradients(x, t)
+    monkeypatch.setattr(gpunet_module, "JACOBIAN_BUDGET", 50)     # widest 5 x 5: chunks of 2
+    assert net._chunk() == 2
+    assert_grads_close(net.gradients(x, t), want, tol=1e-14)
+
+
+def test_float32_close_to_float64():
+    layers = (20, 16, 16, 10)
+    x, t = batch(layers, 11)
+    n32 = GpuNet(layers, seed=2)
+    n64 = GpuNet(layers, params=n32.params, dtype="float64")
+    got = n32.gradients(x, t)
+    assert all(g.dtype == np.float32 for g in got)
+    assert_grads_close(got, n64.gradients(x, t), tol=1e-4)
+
+
+def test_layout_and_views():
+    layers = (4, 3, 2)
+    net = GpuNet(layers, seed=0, dtype="float64")
+    assert net.device == torch.device("cpu")                     # no CUDA here: the default
+    assert net.n_params == nnetlib.n_params(layers) == net.params_tensor.numel()
+    assert [w.shape for w in net.weights] == [(5, 3), (4, 2)]
+    np.testing.assert_array_equal(np.concatenate([w.ravel() for w in net.weights]), net.params)
+    np.testing.assert_array_equal(net.params, nnetlib.init_params(layers, seed=0, dtype="float64"))
+    # the layer views share the one flat tensor
+    storage = net.params_tensor.untyped_storage().data_ptr()
+    assert all(w.untyped_storage().data_ptr() == storage for w in net._w)
+    # copies, not views
+    net.weights[0][0, 0] = 99.0
+    net.params[0] = 99.0
+    assert net.params[0] != 99.0
+    assert "GpuNet" in repr(net) and "cpu" in repr(net)
+
+
+@pytest.mark.parametrize("layers", [(3, 2), (5, 4, 3, 2, 6, 3), (20, 16, 16, 10)])
+def test_step_equals_npnet(layers):
+    g = GpuNet(layers, seed=4, dtype="float64")
+    n = NpNet(layers, params=g.params, dtype="float64")
+    for i, (lr, m) in enumerate([(10.0, 0.5), (3.0, 0.9), (0.5, 0.0), (10.0, 0.5)]):
+        x, t = batch(layers, 1 + 5 * i, seed=i)
+        assert g.step(x, t, lr, m) == pytest.approx(n.step(x, t, lr, m), rel=1e-12)
+        assert rel(g.params, n.params) <= TOL
+        assert rel(g.velocity, n.velocity) <= TOL
+
+
+def loop_of_steps(net, x, t, batch_size, lr, momentum):
+    losses = []
+    for s in range(0, len(x), batch_size):
+        losses.append(net.step(x[s:s + batch_size], t[s:s + batch_size], lr, momentum))
+    return losses
+
+
+@pytest.mark.parametrize("layers,n,bs", [((5, 4, 3, 2, 6, 3), 23, 5),     # partial last batch
+                                         ((20, 16, 16, 10), 40, 10),      # full batches
+                                         ((3, 2), 7, 100),                # one batch > n
+                                         ((4, 1, 3), 5, 1)])              # batch 1
+def test_train_epoch_equals_loop_of_npnet_steps(layers, n, bs):
+    x, t = batch(layers, n, seed=n)
+    g = GpuNet(layers, seed=5, dtype="float64")
+    ref = NpNet(layers, params=g.params, dtype="float64")
+    for epoch in range(2):
+        losses = loop_of_steps(ref, x, t, bs, 10.0, 0.5)
+        mean = g.train_epoch(x, t, bs, 10.0, 0.5)
+        sizes = [min(bs, n - s) for s in range(0, n, bs)]
+        assert mean == pytest.approx(np.dot(losses, sizes) / n, rel=1e-12)
+        np.testing.assert_allclose(g.last_epoch_losses, losses, rtol=1e-12)
+        assert rel(g.params, ref.params) <= TOL
+        assert rel(g.velocity, ref.velocity) <= TOL
+
+
+def test_train_epoch_equals_own_steps_bitwise_and_takes_tensors():
+    layers = (6, 5, 4, 3)
+    x, t = batch(layers, 19)
+    a = GpuNet(layers, seed=6, dtype="float64")
+    b = GpuNet(layers, params=a.params, dtype="float64")
+    loop_of_steps(a, x, t, 4, 2.0, 0.9)
+    b.train_epoch(torch.from_numpy(x), torch.from_numpy(t), 4, 2.0, 0.9, graph=False)
+    np.testing.assert_array_equal(a.params, b.params)
+    np.testing.assert_array_equal(a.velocity, b.velocity)
+
+
+def test_save_load_round_trip_and_interchange(tmp_path):
+    layers = (5, 4, 3, 2)
+    x, t = batch(layers, 8)
+    g = GpuNet(layers, seed=8, dtype="float64")
+    g.step(x, t)
+    g.step(x, t)
+    g.save(tmp_path / "g.npz", extra={"epoch": 2})
+    saved_p, saved_v = g.params, g.velocity
+    back = GpuNet.load(tmp_path / "g.npz", device="cpu")
+    assert_unchanged(back, saved_p, saved_v)
+    assert back.step(x, t) == g.step(x, t)
+    np.testing.assert_array_equal(back.params, g.params)
+    np.testing.assert_array_equal(back.velocity, g.velocity)
+    assert nnetlib.read_checkpoint(tmp_path / "g.npz")["meta"]["extra"] == {"epoch": 2}
+    # the same "v" convention as NpNet: checkpoints go both ways
+    n = NpNet.load(tmp_path / "g.npz")
+    assert_unchanged(n, saved_p, saved_v)
+    n.step(x, t)
+    n.save(tmp_path / "n.npz")
+    g2 = GpuNet.load(tmp_path / "n.npz")
+    assert_unchanged(g2, n.params, n.velocity)
+    assert rel(g2.step(x, t), n.step(x, t)) <= TOL
+    assert rel(g2.params, n.params) <= TOL
+    assert rel(g2.velocity, n.velocity) <= TOL
+    # a TorchNet checkpoint keeps torch's buffer, which a GpuNet refuses
+    tn = TorchNet(layers, params=g.params, dtype="float64")
+    tn.step(x, t)
+    tn.save(tmp_path / "t.npz")
+    with pytest.raises(ValueError, match="momentum"):
+        GpuNet.load(tmp_path / "t.npz")
+    with pytest.raises(ValueError, match="device"):
+        GpuNet.load(tmp_path / "g.npz", device="nonsense")
+
+
+def test_params_setter_keeps_views_and_velocity():
+    layers = (4, 3, 2)
+    x, t = batch(layers, 5)
+    net = GpuNet(layers, seed=0, dtype="float64")
+    net.step(x, t)
+    v, ptr = net.velocity, net.params_tensor.data_ptr()
+    new = np.arange(net.n_params, dtype=np.float64) / 100
+    net.params = new
+    np.testing.assert_array_equal(net.params, new)
+    np.testing.assert_array_equal(net.velocity, v)
+    assert net.params_tensor.data_ptr() == ptr
+    np.testing.assert_array_equal(net.weights[1], new[15:].reshape(4, 2))
+    net.params = torch.from_numpy(new * 2)
+    np.testing.assert_array_equal(net.params, new * 2)
+
+
+def assert_unchanged(net, p, v):
+    np.testing.assert_array_equal(net.params, p)
+    np.testing.assert_array_equal(net.velocity, v)
+
+
+BAD_XT = [
+    (np.zeros((3, 4)), np.zeros((3, 2)), "x"),                 # wrong width
+    (np.zeros((3, 5)), np.zeros((3, 3)), "t"),
+    (np.zeros(5), np.zeros((1, 2)), "x"),                      # 1-D
+    (np.zeros((0, 5)), np.zeros((0, 2)), "x"),                 # empty batch
+    (np.full((2, 5), np.nan), np.zeros((2, 2)), "x"),          # NaN
+    (np.zeros((2, 5)), np.full((2, 2), np.inf), "t"),          # inf
+    (np.zeros((3, 5)), np.zeros((2, 2)), "same number"),       # mismatched batch
+    (np.array([["a"] * 5]), np.zeros((1, 2)), "x"),            # strings
+    (torch.zeros(3, 4), torch.zeros(3, 2), "x"),               # tensors: wrong width
+    (torch.zeros(2, 3, 5), torch.zeros(2, 2), "x"),            # 3-D
+    (torch.zeros(0, 5), torch.zeros(0, 2), "x"),               # empty
+    (torch.full((2, 5), float("nan")), torch.zeros(2, 2), "x"),
+    (torch.zeros(2, 5), torch.full((2, 2), float("-inf")), "t"),
+    (torch.zeros(2, 5, dtype=torch.complex64), torch.zeros(2, 2), "x"),
+    (torch.zeros(3, 5), torch.zeros(2, 2), "same number"),
+]
+
+
+@pytest.mark.parametrize("x,t,match", BAD_XT)
+def test_bad_inputs_raise_and_change_nothing(x, t, match):
+    net = GpuNet((5, 4, 2), seed=0)
+    p, v = net.params, net.velocity
+    for call in (lambda: net.step(x, t), lambda: net.gradients(x, t), lambda: net.loss(x, t),
+                 lambda: net.train_epoch(x, t, 2)):
+        with pytest.raises(ValueError, match=match):
+            call()
+        assert_unchanged(net, p, v)
+    if match == "x":
+        with pytest.raises(ValueError, match="x"):
+            net.feedforward(x)
+
+
+@pytest.mark.parametrize("kw,match", [({"lr": 0}, "lr"), ({"lr": -1.0}, "lr"), ({"lr": float("nan")}, "lr"),
+                                      ({"lr": True}, "lr"), ({"momentum": 1.0}, "momentum"),
+                                      ({"momentum": -0.1}, "momentum"), ({"momentum": "0.5"}, "momentum")])
+def test_bad_step_args(kw, match):
+    net = GpuNet((5, 4, 2), seed=0)
+    x, t = batch((5, 4, 2), 3)
+    p, v = net.params, net.velocity
+    args = {"lr": 10.0, "momentum": 0.5, **kw}
+    with pytest.raises(ValueError, match=match):
+        net.step(x, t, **args)
+    with pytest.raises(ValueError, match=match):
+        net.train_epoch(x, t, 2, **args)
+    assert_unchanged(net, p, v)
+
+
+@pytest.mark.parametrize("bs", [0, -1, 1.5, True, "2", None])
+def test_bad_batch_size(bs):
+    net = GpuNet((5, 4, 2), seed=0)
+    x, t = batch((5, 4, 2), 3)
+    p, v = net.params, net.velocity
+    with pytest.raises(ValueError, match="batch_size"):
+        net.train_epoch(x, t, bs)
+    assert_unchanged(net, p, v)
+
+
+def test_bad_constructor_args():
+    with pytest.raises(ValueError, match="device"):
+        GpuNet((2, 2), device="no-such-device")
+    with pytest.raises(ValueError, match="device"):
+        GpuNet((2, 2), device=3.5)
+    with pytest.raises(ValueError, match="dtype"):
+        GpuNet((2, 2), dtype="float16")
+    with pytest.raises(ValueError, match="layers"):
+        GpuNet((2,))
+    with pytest.raises(ValueError, match="params"):
+        GpuNet((2, 2), params=np.zeros(5))
+    with pytest.raises(ValueError, match="params"):
+        GpuNet((2, 2), params=np.full(6, np.nan))
+    net = GpuNet((2, 2), seed=0)
+    with pytest.raises(ValueError, match="params"):
+        net.params = np.zeros(7)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
+def test_cuda_refused_without_cuda():
+    with pytest.raises(ValueError, match="CUDA"):
+        GpuNet((2, 2), device="cuda")
+    with pytest.raises(ValueError, match="graph=True"):
+        GpuNet((2, 2), device="cpu").train_epoch(np.zeros((2, 2)), np.zeros((2, 2)), 1, graph=True)
+
+
+def nan_after(net, calls):
+    """Make the gradient NaN from the ``calls``-th gradient evaluation on."""
+    original = net._loss_and_grad_t
+    count = [0]
+
+    def patched(x, t):
+        loss = original(x, t)
+        count[0] += 1
+        if count[0] > calls:
+            net._grad[0] = float("nan")
+        return loss
+
+    net._loss_and_grad_t = patched
+
+
+def test_step_refuses_non_finite_gradient():
+    layers = (5, 4, 2)
+    x, t = batch(layers, 3)
+    net = GpuNet(layers, seed=0, dtype="float64")
+    net.step(x, t)
+    p, v = net.params, net.velocity
+    nan_after(net, 0)
+    with pytest.raises(FloatingPointError):
+        net.step(x, t)
+    assert_unchanged(net, p, v)
+
+
+def test_train_epoch_stops_at_first_non_finite_gradient():
+    layers = (5, 4, 2)
+    x, t = batch(layers, 10)
+    g = GpuNet(layers, seed=0, dtype="float64")
+    ref = GpuNet(layers, params=g.params, dtype="float64")
+    loop_of_steps(ref, x[:6], t[:6], 2, 10.0, 0.5)              # batches 0, 1, 2 applied
+    nan_after(g, 3)                                              # batch 3 goes bad
+    with pytest.raises(FloatingPointError, match="batch 3"):
+        g.train_epoch(x, t, 2, 10.0, 0.5)
+    np.testing.assert_array_equal(g.params, ref.params)
+    np.testing.assert_array_equal(g.velocity, ref.velocity)
+    assert len(g.last_epoch_losses) == 3
+
+
+def test_graph_replay_logic_with_a_stand_in_graph(monkeypatch):
+    """``_replay`` (static buffers, lr/momentum as device scalars, the cache)
+    with a stand-in for the CUDA graph that runs the epoch body eagerly."""
+    captures = []
+
+    def fake_capture(self, x, t, bounds):
+        entry = gpunet_module._EpochGraph()
+        entry.x, entry.t = x.clone(), t.clone()
+        entry.lr = torch.zeros((), dtype=self.tdtype)
+        entry.momentum = torch.zeros((), dtype=self.tdtype)
+        entry.losses = torch.zeros(len(bounds), dtype=self.tdtype)
+        entry.oks = torch.zeros(len(bounds), dtype=torch.bool)
+
+        class Graph:
+            def replay(_):
+                self._epoch_body(entry.x, entry.t, bounds, entry.lr, entry.momentum,
+                                 entry.losses, entry.oks)
+
+        entry.graph = Graph()
+        captures.append((x.shape[0], bounds[0][1] - bounds[0][0]))
+        return entry
+
+    monkeypatch.setattr(GpuNet, "_capture", fake_capture)
+    monkeypatch.setattr(GpuNet, "_use_graph", lambda self, graph: True)
+    monkeypatch.setattr(gpunet_module, "MAX_GRAPHS", 2)
+    layers = (6, 5, 4, 3)
+    g = GpuNet(layers, seed=1, dtype="float64")
+    ref = NpNet(layers, params=g.params, dtype="float64")
+    for i, (n, bs, lr, m) in enumerate([(23, 5, 10.0, 0.5), (23, 5, 2.0, 0.9), (23, 4, 1.0, 0.0),
+                                        (30, 5, 10.0, 0.5), (23, 5, 10.0, 0.5)]):
+        x, t = batch(layers, n, seed=i)                          # new data every epoch
+        losses = loop_of_steps(ref, x, t, bs, lr, m)
+        g.train_epoch(torch.from_numpy(x), t, bs, lr, m)
+        np.testing.assert_allclose(g.last_epoch_losses, losses, rtol=1e-12)
+        assert rel(g.params, ref.params) <= TOL
+        assert rel(g.velocity, ref.velocity) <= TOL
+    # (23, 5) reused for new data and lr; evicted by (23, 4) and (30, 5), then captured again
+    assert captures == [(23, 5), (23, 4), (30, 5), (23, 5)]
+    assert list(g._graphs) == [(30, 5), (23, 5)]
+    g.clear_graphs()
+    assert g._graphs == {}
+
+
+# -- CUDA (skipped without a GPU) ----------------------------------------------------
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+@cuda
+def test_cuda_gradients_and_graph_epoch():
+    layers = (20, 16, 16, 10)
+    x, t = batch(layers, 53)
+    g = GpuNet(layers, seed=9, dtype="float64", device="cuda")
+    assert g.device.type == "cuda"
+    ref = NpNet(layers, params=g.params, dtype="float64")
+    assert_grads_close(g.gradients(x, t), ref.gradients(x, t))
+    xd, td = torch.from_numpy(x).cuda(), torch.from_numpy(t).cuda()
+    for epoch in range(3):                                       # capture once, replay after
+        losses = loop_of_steps(ref, x, t, 10, 10.0, 0.5)
+        mean = g.train_epoch(xd, td, 10, 10.0, 0.5)              # graph=True by default
+        np.testing.assert_allclose(g.last_epoch_losses, losses, rtol=1e-10)
+        assert mean == pytest.approx(np.dot(losses, [10] * 5 + [3]) / 53, rel=1e-10)
+        assert rel(g.params, ref.params) <= TOL
+        assert rel(g.velocity, ref.velocity) <= TOL
+    assert len(g._graphs) == 1
+    # new lr/momentum reuse the graph; the loop path agrees
+    h = GpuNet(layers, params=g.params, dtype="float64", device="cuda")
+    h._set_state(g.params, g.velocity)
+    g.train_epoch(xd, td, 10, 3.0, 0.9)
+    h.train_epoch(xd, td, 10, 3.0, 0.9, graph=False)
+    assert rel(g.params, h.params) <= 1e-12
+    assert len(g._graphs) == 1
+
+
+@cuda
+def test_cuda_graph_float32_runs_and_checkpoints(tmp_path):
+    layers = (784, 16, 16, 10)
+    x, t = batch(layers, 2500, dtype=np.float32)
+    g = GpuNet(layers, seed=0, device="cuda")
+    first = g.train_epoch(x, t, 1000)
+    second = g.train_epoch(x, t, 1000)
+    assert np.isfinite(first) and second < first
+    g.save(tmp_path / "c.npz")
+    n = NpNet.load(tmp_path / "c.npz")
+    np.testing.assert_array_equal(n.params, g.params)
