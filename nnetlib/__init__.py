@@ -2,13 +2,37 @@
 
 See notebooks/01-derivation for eq. (1) and eq. (2), which every network
 class implements; ``TorchNet`` is the backprop reference.
+
+==========  ===================================================  ==========
+class       what computes the gradient                           notebook
+==========  ===================================================  ==========
+PyNet       pure Python, eq. (2) as derived (``dadw``)            01, 02, 03
+NpNet       NumPy: ``DADW`` matrices and forward Jacobians        02, 03
+CyNet       Cython + OpenMP kernel (``_frontprop.pyx``)           03-07
+GpuNet      frontprop in torch tensor ops, CPU or CUDA            06
+TorchNet    PyTorch autograd (backprop), the reference            02, 04-06
+FrontNet    generalized frontprop: tanh/ReLU, cross-entropy,      08
+            Adam, dropout
+BackpropNet the reverse sweep in NumPy, for comparison            08
+==========  ===================================================  ==========
 """
+from . import data
+from ._openmp_helpers import openmp_enabled
+from .cynet import CyNet
+from .data import batches, load_mnist, mnist_task, one_hot
+from .backprop import BackpropNet
+from .costmodel import backprop_macs, frontprop_macs
+from .forward_gradient import ForwardGradientNet
+from .generalized import FrontNet
+from .gpunet import GpuNet
 from .network import Network, init_params, n_params, read_checkpoint
 from .npnet import NpNet
 from .pynet import PyNet
 from .torchnet import TorchNet
 from .training import History, evaluate, train
 
-__all__ = ["Network", "PyNet", "NpNet", "TorchNet", "init_params", "n_params",
-           "read_checkpoint", "History", "evaluate", "train"]
+__all__ = ["Network", "PyNet", "NpNet", "CyNet", "GpuNet", "TorchNet", "init_params", "n_params",
+           "read_checkpoint", "History", "evaluate", "train", "load_mnist", "mnist_task", "batches",
+           "one_hot", "openmp_enabled", "data", "FrontNet", "BackpropNet", "ForwardGradientNet",
+           "frontprop_macs", "backprop_macs"]
 __version__ = "0.1.0"

@@ -89,15 +89,22 @@ def _prepare(split, name, net):
 
 
 def evaluate(net, x, targets, labels=None, batch_size=10000):
-    """(loss, accuracy or None) of ``net`` on a whole set, in chunks."""
+    """(loss, accuracy or None) of ``net`` on a whole set, in chunks.
+
+    The loss is the mean squared error of eq. (1), or the network's own loss
+    when it has another (``FrontNet(loss="cross_entropy")``)."""
+    mse = getattr(net, "loss_name", "mse") == "mse"
     total, correct = 0.0, 0
     for start in range(0, x.shape[0], batch_size):
         xb, tb = x[start:start + batch_size], targets[start:start + batch_size]
         out = net.feedforward(xb)
-        total += float(np.sum((out - tb) ** 2, dtype=np.float64))
+        if mse:
+            total += float(np.sum((out - tb) ** 2, dtype=np.float64))
+        else:  # the network's own loss (cross-entropy), a mean over samples
+            total += net.loss(xb, tb) * xb.shape[0]
         if labels is not None:
             correct += int(np.sum(np.argmax(out, axis=1) == labels[start:start + batch_size]))
-    loss = total / targets.size
+    loss = total / (targets.size if mse else targets.shape[0])
     return loss, (correct / x.shape[0] if labels is not None else None)
 
 

@@ -1,0 +1,457 @@
+"""Generalized frontpropagation: other activations, cross-entropy, Adam and
+dropout (08-beyond, sections 1, 2 and 5).
+
+The seed derives eq. (1) and eq. (2) for a sigmoid net trained on the mean
+squared error with SGD.  Nothing in the recursion depends on those choices
+except two factors, and this module swaps them out while keeping the NpNet
+arrangement (a forward sweep of hidden Jacobians, then one contraction at the
+output).
+
+Notation as in ``network.py``: h^l = a~^{l-1} W^{l-1} (with the bias neuron),
+a^l = g(h^l) for the hidden layers l = 1 .. L-1 and O = a^L = g_out(h^L).
+
+**Eq. (1), generalized.**  By the chain rule
+
+    grad E^k_ij = sum_b sum_q dE/dO_bq  dO_bq/dw^k_ij,
+
+so the vector dE/dO takes the place of 2 (O - t) / (B n_L), the derivative of
+the mean squared error.  The factor ``dO/dw`` is what frontprop computes.
+
+**Eq. (2), generalized.**  The recursion is unchanged except that the slope
+g'(h^l) is that of the chosen activation (``Activation.g_prime``).  In the
+fast arrangement of ``npnet.py``, with J^{l,k} = da^l/dh^{k+1},
+
+    J^{k+1,k} = diag(s^{k+1}),    J^{l,k} = diag(s^l) W^{l-1}^T J^{l-1,k},
+
+where s^l = g'(h^l) is the diagonal scaling of layer l.
+
+**Softmax and cross-entropy.**  With ``loss="cross_entropy"`` the output
+"activation" is the softmax, O = softmax(h^L), and
+E = -1/B sum_b sum_q t_bq log O_bq.  The softmax couples all outputs, so its
+Jacobian dO/dh^L is a full matrix, diag(O) - O O^T, not a diagonal.  Rather
+than form it, the output contraction uses the product of the two factors at
+once:
+
+    dE/dh^L_q = sum_r dE/dO_r dO_r/dh^L_q = (O_q sum_r t_r - t_q) / B,
+
+which is (O - t) / B for one-hot (or any probability) targets.  With the mean
+squared error the output activation is the sigmoid (as in the seed) and
+dE/dh^L = 2 (O - t) / (B n_L) * g'(h^L), i.e. dE/dO times the diagonal
+Jacobian.  Either way the row vector dE/dh^L is contracted with
+W^{L-1}^T J^{L-1,k} as in NpNet: delta^k = dE/dh^{k+1}, and
+grad E^k = sum_b a~^k_b (delta^k_b)^T.
+
+**Dropout** (inverted, on hidden activations, during ``step`` only).  The
+net that is trained uses a^l = m^l * g(h^l), with m^l_q = 0 with probability
+p and 1/(1 - p) otherwise, fixed for the step.  Then da^l/dh^l =
+diag(m^l g'(h^l)), so the mask enters the recursion only through the diagonal
+scaling, s^l = m^l * g'(h^l), and through the activations a~^k (already
+masked) that multiply delta^k in the weight gradient.  ``gradients`` and
+``loss`` accept ``masks=`` to evaluate exactly that net; without masks they
+(and ``feedforward``) are the deterministic evaluation-mode net.
+
+**Optimizers.**  ``optimizer="sgd"`` is ``Network.step`` (momentum SGD).
+``optimizer="adam"`` is Adam as ``torch.optim.Adam`` computes it (defaults
+betas (0.9, 0.999), eps 1e-8, bias correction); ``lr`` is given to ``step``
+and ``momentum`` is checked but ignored (Adam's first-moment decay is
+``betas[0]``, fixed at construction), so ``nnetlib.train`` drives either.
+"""
+import json
+import numbers
+import os
+
+import numpy as np
+from scipy.special import expit
+
+from ._checks import check_array, check_batch, check_positive
+from .network import (CHECKPOINT_MAGIC, CHECKPOINT_VERSION, Network, write_atomically)
+
+#: largest number of Jacobian entries held at once (per chunk of samples)
+JACOBIAN_BUDGET = 1 << 22
+
+
+# -- activations ----------------------------------------------------------------
+class Activation:
+    """A hidden-layer activation: ``g(h)`` and its slope ``g_prime(h, a)``.
+
+    ``g_prime`` receives both the pre-activation h and a = g(h) so that each
+    activation can use whichever is cheaper and exact.
+    """
+
+    def __init__(self, name, g, g_prime):
+        self.name = name
+        self.g = g
+        self.g_prime = g_prime
+
+    def __repr__(self):
+        return f"Activation({self.name!r})"
+
+
+def _sigmoid(h):
+    return expit(h).astype(h.dtype, copy=False)
+
+
+def _relu_prime(h, a):
+    # the slope at h == 0 is taken as 0, as torch.relu's backward does
+    return (h > 0).astype(h.dtype)
+
+
+ACTIVATIONS = {
+    "sigmoid": Activation("sigmoid", _sigmoid, lambda h, a: a * (1 - a)),
+    "tanh": Activation("tanh", np.tanh, lambda h, a: 1 - a * a),
+    "relu": Activation("relu", lambda h: np.maximum(h, 0), _relu_prime),
+}
+LOSSES = ("mse", "cross_entropy")
+OPTIMIZERS = ("sgd", "adam")
+
+
+def softmax(h):
+    """Row-wise softmax, shifted by the row maximum so it never overflows."""
+    z = np.exp(h - h.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def log_softmax(h):
+    """Row-wise log softmax, h - max - log sum exp(h - max)."""
+    s = h - h.max(axis=1, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+
+
+def _check_choice(value, name, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def check_dropout(p):
+    """A dropout probability in [0, 1)."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not np.isfinite(p) or not 0 <= p < 1:
+        raise ValueError(f"dropout must be a number in [0, 1), got {p!r}")
+    return float(p)
+
+
+def _check_betas(betas):
+    try:
+        b1, b2 = betas
+    except (TypeError, ValueError):
+        raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}") from None
+    for b in (b1, b2):
+        if isinstance(b, bool) or not isinstance(b, numbers.Real) or not 0 <= b < 1:
+            raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
+    return float(b1), float(b2)
+
+
+# -- the shared machinery ---------------------------------------------------------
+class GeneralNet(Network):
+    """Forward pass, losses, dropout, optimizers and checkpoints shared by
+    ``FrontNet`` (frontprop) and ``backprop.BackpropNet``.
+
+    Subclasses implement ``_hidden_deltas(acts, slopes, d_out)``, which turns
+    dE/dh^L into the list delta^k = dE/dh^{k+1}, k = 0 .. L-1.
+
+    ``Net(layers, *, activation="sigmoid", loss="mse", optimizer="sgd",
+    dropout=0.0, dropout_seed=None, betas=(0.9, 0.999), eps=1e-8,
+    params=None, init="kaiming", seed=None, dtype="float32")``.
+    With the defaults the net is the seed's: its gradients equal NpNet's.
+    """
+
+    def __init__(self, layers, *, activation="sigmoid", loss="mse", optimizer="sgd", dropout=0.0,
+                 dropout_seed=None, betas=(0.9, 0.999), eps=1e-8, params=None, init="kaiming",
+                 seed=None, dtype="float32"):
+        self.activation = _check_choice(activation, "activation", ACTIVATIONS)
+        self.loss_name = _check_choice(loss, "loss", LOSSES)
+        self.optimizer = _check_choice(optimizer, "optimizer", OPTIMIZERS)
+        self.dropout = check_dropout(dropout)
+        self.betas = _check_betas(betas)
+        self.eps = check_positive(eps, "eps")
+        if dropout_seed is None:
+            dropout_seed = seed if seed is not None else int(np.random.SeedSequence().entropy)
+        if isinstance(dropout_seed, bool) or not isinstance(dropout_seed, numbers.Integral) or dropout_seed < 0:
+            raise ValueError(f"dropout_seed must be an int >= 0, got {dropout_seed!r}")
+        self.dropout_seed = int(dropout_seed)
+        self._act = ACTIVATIONS[self.activation]
+        # the momentum buffer holds v for SGD and Adam's first moment m
+        self.velocity_convention = "v" if self.optimizer == "sgd" else "adam-first-moment"
+        super().__init__(layers, params=params, init=init, seed=seed, dtype=dtype)
+        self._second_moment = np.zeros_like(self._flat)
+        self.n_steps = 0
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(layers={list(self.layers)}, activation={self.activation!r}, "
+                f"loss={self.loss_name!r}, optimizer={self.optimizer!r}, dropout={self.dropout}, "
+                f"dtype={self.dtype.name!r})")
+
+    @property
+    def config(self):
+        """The options that define the net's function and update rule."""
+        return {"activation": self.activation, "loss": self.loss_name, "optimizer": self.optimizer,
+                "dropout": self.dropout, "dropout_seed": self.dropout_seed,
+                "betas": list(self.betas), "eps": self.eps}
+
+    # -- forward ------------------------------------------------------------------
+    def _output(self, h):
+        return softmax(h) if self.loss_name == "cross_entropy" else _sigmoid(h)
+
+    def _forward_train(self, x, masks=None):
+        """``(acts, slopes, h_out)``: activations a^0 .. a^L (hidden ones
+        multiplied by their masks), the diagonal scalings s^l = m^l g'(h^l)
+        for l = 1 .. L-1 (``slopes[0]`` is None) and the output's h^L."""
+        L = len(self.layers) - 1
+        acts, slopes = [x], [None]
+        h = None
+        for l, w in enumerate(self._weights, start=1):
+            h = acts[-1] @ w[:-1] + w[-1]
+            if l == L:
+                acts.append(self._output(h))
+                break
+            a = self._act.g(h)
+            s = self._act.g_prime(h, a)
+            if masks is not None:
+                a = a * masks[l - 1]
+                s = s * masks[l - 1]
+            acts.append(a)
+            slopes.append(s)
+        return acts, slopes, h
+
+    def _forward(self, x):
+        """Evaluation mode (no dropout); used by ``feedforward``."""
+        return self._forward_train(x)[0]
+
+    def _loss_and_output_grad(self, out, h_out, t):
+        """E and dE/dh^L (see the module docstring)."""
+        B = t.shape[0]
+        if self.loss_name == "mse":
+            e = out - t
+            loss = float(np.mean(e * e))
+            d = e * (out * (1 - out)) * self.dtype.type(2 / e.size)
+        else:
+            loss = float(-np.sum(t * log_softmax(h_out)) / B)
+            d = (out * t.sum(axis=1, keepdims=True) - t) * self.dtype.type(1 / B)
+        return loss, d
+
+    # -- dropout masks --------------------------------------------------------------
+    def _check_masks(self, masks, batch):
+        if masks is None:
+            return None
+        hidden = self.layers[1:-1]
+        try:
+            masks = list(masks)
+        except TypeError:
+            raise ValueError("masks must be a list with one (batch, n_l) array per hidden layer") from None
+        if len(masks) != len(hidden):
+            raise ValueError(f"masks must hold {len(hidden)} arrays (one per hidden layer), got {len(masks)}")
+        out = []
+        for i, (m, n) in enumerate(zip(masks, hidden)):
+            m = check_array(m, f"masks[{i}]", n, self.dtype)
+            if m.shape[0] != batch:
+                raise ValueError(f"masks[{i}] must have shape ({batch}, {n}), got {m.shape}")
+            out.append(m)
+        return out
+
+    def draw_masks(self, batch, step=None):
+        """The inverted-dropout masks used by step number ``step`` (default:
+        the next step): entries 0 with probability p, else 1/(1 - p).
+
+        Drawn from ``default_rng([dropout_seed, step])``, so a run resumed
+        from a checkpoint draws the same masks as an uninterrupted one.
+        """
+        step = self.n_steps if step is None else step
+        rng = np.random.default_rng([self.dropout_seed, step])
+        keep = self.dtype.type(1 / (1 - self.dropout))
+        return [(rng.random((batch, n)) >= self.dropout).astype(self.dtype) * keep
+                for n in self.layers[1:-1]]
+
+    # -- losses and gradients ---------------------------------------------------------
+    def loss(self, x, t, masks=None):
+        """The chosen loss: mean squared error, or cross-entropy of the softmax
+        outputs averaged over the batch.  ``masks`` as in ``gradients``."""
+        x, t = check_batch(x, t, self.layers, self.dtype)
+        masks = self._check_masks(masks, x.shape[0])
+        acts, _, h = self._forward_train(x, masks)
+        return self._loss_and_output_grad(acts[-1], h, t)[0]
+
+    def gradients(self, x, t, masks=None):
+        """The exact gradient of ``loss(x, t, masks)``, shaped like ``weights``.
+
+        ``masks``: one ``(B, n_l)`` array per hidden layer, multiplied into
+        the hidden activations (``draw_masks`` makes dropout masks); None is
+        the evaluation-mode net.
+        """
+        x, t = check_batch(x, t, self.layers, self.dtype)
+        masks = self._check_masks(masks, x.shape[0])
+        _, grads = self._loss_and_gradients(x, t, masks)
+        return [np.array(g, dtype=self.dtype) for g in grads]
+
+    def _hidden_deltas(self, acts, slopes, d_out):
+        raise NotImplementedError
+
+    def _loss_and_gradients(self, x, t, masks=None):
+        acts, slopes, h = self._forward_train(x, masks)
+        loss, d_out = self._loss_and_output_grad(acts[-1], h, t)
+        deltas = self._hidden_deltas(acts, slopes, d_out)
+        grads = []
+        for k, d in enumerate(deltas):
+            g = np.empty((self.layers[k] + 1, self.layers[k + 1]), self.dtype)
+            np.matmul(acts[k].T, d, out=g[:-1])
+            g[-1] = d.sum(axis=0)
+            grads.append(g)
+        return loss, grads
+
+    # -- optimizers -------------------------------------------------------------------
+    def _step_gradient(self, x, t, masks):
+        """(loss, flat gradient) that ``step`` follows; ForwardGradientNet
+        replaces the exact gradient by its estimate here."""
+        loss, grads = self._loss_and_gradients(x, t, masks)
+        return loss, np.concatenate([np.ravel(g) for g in grads])
+
+    def step(self, x, t, lr=None, momentum=0.5):
+        """One update; returns the loss before it (with this step's dropout).
+
+        ``lr`` defaults to 10 for SGD (the seed's) and 1e-3 for Adam.  SGD:
+        v <- momentum v - lr g, w <- w + v.  Adam (torch's formulas):
+        m <- b1 m + (1 - b1) g, u <- b2 u + (1 - b2) g^2, and
+        w <- w - lr/(1 - b1^n) m / (sqrt(u)/sqrt(1 - b2^n) + eps) at step n;
+        ``momentum`` is checked and then ignored.  A refused call (bad input,
+        a gradient that is not finite) changes no state.
+        """
+        if lr is None:
+            lr = 10.0 if self.optimizer == "sgd" else 1e-3
+        lr, momentum = self._check_step_args(lr, momentum)
+        x, t = check_batch(x, t, self.layers, self.dtype)
+        masks = self.draw_masks(x.shape[0]) if self.dropout > 0 else None
+        loss, g = self._step_gradient(x, t, masks)
+        if not (np.isfinite(loss) and np.all(np.isfinite(g))):
+            raise FloatingPointError("gradient is not finite; weights left unchanged")
+        g = g.astype(self.dtype, copy=False)
+        if self.optimizer == "sgd":
+            v = momentum * self._velocity - self.dtype.type(lr) * g
+            self._velocity[...] = v
+            self._flat += v
+        else:
+            b1, b2 = self.betas
+            n = self.n_steps + 1
+            m = self._velocity
+            u = self._second_moment
+            m *= b1
+            m += (1 - b1) * g
+            u *= b2
+            u += (1 - b2) * (g * g)
+            denom = np.sqrt(u) / np.sqrt(1 - b2 ** n) + self.eps
+            self._flat -= (lr / (1 - b1 ** n)) * (m / denom)
+        self.n_steps += 1
+        return float(loss)
+
+    @property
+    def second_moment(self):
+        """A flat copy of Adam's second-moment buffer (zeros for SGD)."""
+        return self._second_moment.copy()
+
+    # -- checkpoints -------------------------------------------------------------------
+    def save(self, path, extra=None):
+        """As ``Network.save``, plus the options, the step count and (Adam)
+        the second moment, so that ``train(checkpoint=...)`` resumes exactly."""
+        meta = {"magic": CHECKPOINT_MAGIC, "version": CHECKPOINT_VERSION,
+                "class": type(self).__name__, "layers": list(self.layers),
+                "dtype": self.dtype.name, "init": self.init,
+                "velocity_convention": self.velocity_convention,
+                "config": self.config, "n_steps": self.n_steps, "extra": extra or {}}
+        text = json.dumps(meta)
+        params, velocity, second = self.params, self.velocity, self.second_moment
+
+        def writer(f):
+            np.savez(f, meta=np.array(text), params=params, velocity=velocity, second_moment=second)
+
+        write_atomically(path, writer)
+
+    def _load_state(self, ckpt, path):
+        meta = ckpt["meta"]
+        saved = meta.get("config", {})
+        for key, default, mine in (("activation", "sigmoid", self.activation),
+                                   ("loss", "mse", self.loss_name),
+                                   ("optimizer", "sgd", self.optimizer)):
+            if saved.get(key, default) != mine:
+                raise ValueError(f"{path}: checkpoint has {key}={saved.get(key, default)!r}, "
+                                 f"this net has {key}={mine!r}")
+        super()._load_state(ckpt, path)
+        second = np.zeros_like(self._flat)
+        with np.load(path, allow_pickle=False) as z:
+            if "second_moment" in z.files:
+                second = z["second_moment"]
+        if second.shape != self._flat.shape or second.dtype != self.dtype or not np.all(np.isfinite(second)):
+            raise ValueError(f"{path}: second_moment does not fit this net or is not finite")
+        self._second_moment = np.array(second)
+        self.n_steps = int(meta.get("n_steps", 0))
+
+    @classmethod
+    def load(cls, path, **kwargs):
+        """Rebuild a net saved by ``save`` with its saved options (keyword
+        arguments override them)."""
+        from .network import read_checkpoint
+        ckpt = read_checkpoint(path)
+        meta = ckpt["meta"]
+        saved = dict(meta.get("config", {}))
+        if "betas" in saved:
+            saved["betas"] = tuple(saved["betas"])
+        saved.update(kwargs)
+        net = cls(meta["layers"], params=ckpt["params"], dtype=meta["dtype"], **saved)
+        net._load_state(ckpt, os.fspath(path))
+        return net
+
+
+# -- frontprop ---------------------------------------------------------------------
+class FrontNet(GeneralNet):
+    """Generalized frontprop (see the module docstring): NpNet's forward
+    sweep of hidden Jacobians with the chosen activation's slopes and masks,
+    contracted at the output with dE/dh^L."""
+
+    def _jacobian(self, slopes, k, stop):
+        """J^{stop,k} = da^stop/dh^{k+1} for every sample, swept forward in l.
+
+        A ``(B, n_{k+1})`` vector when diagonal (stop == k + 1), else
+        ``(B, n_stop, n_{k+1})``.
+        """
+        J = slopes[k + 1]
+        for l in range(k + 2, stop + 1):
+            s = slopes[l]
+            wt = self._weights[l - 1][:-1].T                       # (n_l, n_{l-1})
+            if J.ndim == 2:                                        # diag(s^l) W^T diag(s^{k+1})
+                J = s[:, :, None] * wt[None, :, :] * J[:, None, :]
+            else:
+                J = s[:, :, None] * np.matmul(wt, J)
+        return J
+
+    def jacobian(self, x, l, k, masks=None):
+        """J^{l,k} = da^l/dh^{k+1} for each sample of ``x`` as a dense
+        ``(B, n_l, n_{k+1})`` array, for hidden l with k + 1 <= l."""
+        x = check_array(x, "x", self.layers[0], self.dtype)
+        L = len(self.layers) - 1
+        if not (0 <= k and k + 1 <= l <= L - 1):
+            raise ValueError(f"need 0 <= k and k + 1 <= l <= {L - 1}, got l={l}, k={k}")
+        _, slopes, _ = self._forward_train(x, self._check_masks(masks, x.shape[0]))
+        J = self._jacobian(slopes, k, l)
+        if J.ndim == 2:
+            J = J[:, :, None] * np.eye(J.shape[1], dtype=self.dtype)
+        return J
+
+    def _hidden_deltas(self, acts, slopes, d_out):
+        """delta^k = dE/dh^L W^{L-1}^T J^{L-1,k}, in chunks of samples."""
+        L = len(self.layers) - 1
+        B = d_out.shape[0]
+        deltas = [np.empty((B, self.layers[k + 1]), self.dtype) for k in range(L)]
+        deltas[L - 1] = d_out
+        if L == 1:
+            return deltas
+        u = d_out @ self._weights[L - 1][:-1].T                    # (B, n_{L-1})
+        widest = max((self.layers[l] * self.layers[k + 1]
+                      for k in range(L) for l in range(k + 1, L)), default=1)
+        chunk = max(1, JACOBIAN_BUDGET // widest)
+        for start in range(0, B, chunk):
+            part = slice(start, start + chunk)
+            sl = [None] + [s[part] for s in slopes[1:]]
+            for k in range(L - 1):
+                J = self._jacobian(sl, k, L - 1)
+                if J.ndim == 2:
+                    deltas[k][part] = u[part] * J
+                else:
+                    deltas[k][part] = np.einsum("br,brj->bj", u[part], J)
+        return deltas
