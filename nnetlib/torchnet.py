@@ -10,6 +10,8 @@ torch's SGD keeps a buffer b <- momentum b + g and steps w <- w - lr b; with
 v = -lr b this is the update of ``Network.step``.  Checkpoints store b, so
 they only load back into a TorchNet.
 """
+import warnings
+
 import numpy as np
 import torch
 from torch import nn
@@ -105,7 +107,15 @@ class TorchNet(Network):
         return self.params, self.velocity
 
     def _tensor(self, arr):
-        return torch.from_numpy(arr).to(self.device)
+        """A tensor sharing ``arr``'s memory; torch only reads it.
+
+        The MNIST arrays are read-only, which torch warns about although it
+        never writes to an input here, so that one warning is silenced."""
+        if arr.flags.writeable:
+            return torch.from_numpy(arr).to(self.device)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            return torch.from_numpy(arr).to(self.device)
 
     def _forward(self, x):
         with torch.no_grad():

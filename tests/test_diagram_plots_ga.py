@@ -1,0 +1,247 @@
+"""Tests for nnetlib.diagram, nnetlib.plots and nnetlib.genetic."""
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.patches import Circle  # noqa: E402
+
+from nnetlib import NpNet, PyNet, diagram, genetic, plots  # noqa: E402
+
+from helpers import problem  # noqa: E402
+
+LAYERS = (3, 4, 4, 3, 2)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+# -- diagram.dadw_case ---------------------------------------------------------
+
+@pytest.mark.parametrize("l, q, k, i, j, case", [
+    (0, 1, 0, 0, 0, "l0"),            # inputs depend on no weight
+    (0, 3, 0, 0, 0, "l0"),            # l = 0 wins over the bias rule
+    (2, 4, 0, 1, 2, "bias"),          # q = n_l is the bias neuron
+    (3, 3, 1, 0, 0, "bias"),
+    (1, 0, 1, 0, 0, "k_ge_l"),        # k = l
+    (1, 0, 3, 0, 0, "k_ge_l"),        # k > l
+    (2, 1, 1, 0, 2, "j_ne_q"),        # k = l - 1, j != q
+    (2, 2, 1, 0, 2, "direct"),        # k = l - 1, j = q
+    (2, 2, 1, 4, 2, "direct"),        # i may be the bias of layer k
+    (3, 0, 1, 1, 2, "shortcut"),      # k = l - 2
+    (4, 1, 0, 3, 1, "recursive"),     # k < l - 2
+])
+def test_dadw_case(l, q, k, i, j, case):
+    assert diagram.dadw_case(LAYERS, l, q, k, i, j) == case
+
+
+def test_dadw_case_matches_pynet_zeros():
+    """Every zero case is an exact 0 in PyNet.dadw; the non-zero cases are not 0."""
+    x, _ = problem(LAYERS, 1, seed=3)
+    net = PyNet(LAYERS, seed=1, dtype="float64")
+    net.feedforward(x)
+    L = len(LAYERS) - 1
+    seen = set()
+    for k in range(L):
+        for i in range(LAYERS[k] + 1):
+            for j in range(LAYERS[k + 1]):
+                for l in range(L + 1):
+                    for q in range(LAYERS[l] + 1):
+                        case = diagram.dadw_case(LAYERS, l, q, k, i, j)
+                        seen.add(case)
+                        value = net.dadw(l, q, k, i, j)
+                        if case in ("l0", "bias", "k_ge_l", "j_ne_q"):
+                            assert value == 0.0, (l, q, k, i, j, case)
+                        else:
+                            assert value != 0.0, (l, q, k, i, j, case)
+    assert seen == set(diagram.CASES)
+
+
+@pytest.mark.parametrize("args", [
+    dict(l=5, q=0, k=0, i=0, j=0),     # no layer 5
+    dict(l=1, q=5, k=0, i=0, j=0),     # layer 1 has q <= 4
+    dict(l=1, q=0, k=4, i=0, j=0),     # no weight layer 4
+    dict(l=1, q=0, k=0, i=4, j=0),     # layer 0 has i <= 3
+    dict(l=1, q=0, k=0, i=0, j=4),     # j must be a real neuron of layer 1
+    dict(l=1, q=0, k=0, i=0, j=-1),
+    dict(l=1.0, q=0, k=0, i=0, j=0),
+    dict(l=True, q=0, k=0, i=0, j=0),
+])
+def test_dadw_case_rejects_bad_indices(args):
+    with pytest.raises(ValueError):
+        diagram.dadw_case(LAYERS, **args)
+
+
+# -- diagram.draw_network ------------------------------------------------------
+
+@pytest.mark.parametrize("layers, l", [(LAYERS, None), (LAYERS, 3), ((2, 3, 1), None)])
+def test_draw_network_circles(layers, l):
+    ax = diagram.draw_network(layers, k=0, i=1, j=0, l=l)
+    circles = [p for p in ax.patches if isinstance(p, Circle)]
+    assert len(circles) == sum(layers) + len(layers) - 1     # bias on all but the output
+    dashed = [c for c in circles if c.get_linestyle() not in ("-", "solid")]
+    assert len(dashed) == len(layers) - 1
+    assert ax.get_legend() is not None
+
+
+def test_draw_network_colours_follow_cases():
+    ax = diagram.draw_network(LAYERS, k=1, i=2, j=1)
+    faces = {matplotlib.colors.to_hex(c.get_facecolor()) for c in ax.patches if isinstance(c, Circle)}
+    # L = 4 and k = 1: layer 2 holds "direct" and "j_ne_q", layer 3 "shortcut",
+    # layer 4 "recursive", so every case shows up
+    want = {matplotlib.colors.to_hex(diagram.CASE_COLORS[c]) for c in diagram.CASES}
+    assert faces == want
+
+
+def test_draw_network_on_given_axes_and_validation():
+    fig, ax = plt.subplots()
+    assert diagram.draw_network((2, 2, 2), 1, 2, 0, ax=ax) is ax
+    with pytest.raises(ValueError):
+        diagram.draw_network((784, 16, 10), 0, 0, 0)
+    with pytest.raises(ValueError):
+        diagram.draw_network((2, 2, 2), 2, 0, 0)
+    with pytest.raises(ValueError):
+        diagram.draw_network((2, 2, 2), 0, 0, 0, l=3)
+
+
+# -- plots ---------------------------------------------------------------------
+
+def test_plot_helpers_run_on_agg(tmp_path):
+    plots.use_style()
+    assert matplotlib.rcParams["axes.grid"]
+    fig, axes = plots.new_axes(6, ncols=3)
+    assert len(axes) == 6
+    plots.plot_curves(axes[0], [1, 2, 3], {"a": [3, 2, 1], "b": [2, 2, 1]}, xlabel="epoch",
+                      ylabel="loss", seed={"seed": 1.5, "seed points": ([1, 3], [2.5, 1.2])}, logy=True)
+    assert len(axes[0].get_lines()) == 4
+    plots.plot_curves(axes[1], {"a": [0, 1], "b": [0, 1, 2]}, {"a": [1, 2], "b": [1, 2, 3]})
+    plots.bar_log(axes[2], ["py", "np", "cy"], [100.0, 1.0, 0.01], ylabel="s", seed=[200, np.nan, 0.02])
+    assert axes[2].get_yscale() == "log"
+    cm = plots.confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], n_classes=3)
+    assert cm.tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 2]]
+    plots.confusion_matrix_plot(axes[3], cm, normalize=True)
+    plots.histogram(axes[4], [1e-16, 1e-12, 1e-11, 0.0], log=True, label="rel. err.", vline=1e-10)
+    assert axes[4].get_xscale() == "log"
+    plots.histogram(axes[5], np.arange(10.0), log=False)
+    fig.savefig(tmp_path / "helpers.png")
+    fig2, grid = plots.image_grid(np.random.default_rng(0).random((5, 784)), 2, 3, titles=list("abcde"))
+    assert grid.shape == (2, 3)
+    fig3, _ = plots.image_grid(np.random.default_rng(0).normal(size=(4, 28, 28)), 1, 4, symmetric=True)
+    fig2.savefig(tmp_path / "grid.png")
+    fig_one, ax_one = plots.new_axes()
+    assert hasattr(ax_one, "plot")
+
+
+def test_plot_helpers_validate():
+    fig, ax = plots.new_axes()
+    with pytest.raises(ValueError):
+        plots.bar_log(ax, ["a", "b"], [1.0])
+    with pytest.raises(ValueError):
+        plots.bar_log(ax, ["a"], [0.0])
+    with pytest.raises(ValueError):
+        plots.plot_curves(ax, [1, 2], {"a": [1, 2, 3]})
+    with pytest.raises(ValueError):
+        plots.histogram(ax, [0.0, -1.0], log=True)
+    with pytest.raises(ValueError):
+        plots.image_grid(np.zeros((5, 4)), 2, 2, shape=(2, 2))
+    with pytest.raises(ValueError):
+        plots.confusion_matrix([0, 3], [0, 1], n_classes=3)
+    with pytest.raises(ValueError):
+        plots.new_axes(0)
+
+
+# -- genetic -------------------------------------------------------------------
+
+def _blobs(n=300, seed=0):
+    """Three separable clusters in 4-D: a tiny classification problem."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, n)
+    centres = np.array([[1, 0, 0, 0], [0, 1, 0, 1], [0, 0, 1, 0.5]], dtype=float)
+    x = centres[labels] + 0.15 * rng.standard_normal((n, 4))
+    return x.astype(np.float32), labels
+
+
+def test_population_forward_matches_npnet():
+    layers = (5, 4, 3)
+    rng = np.random.default_rng(0)
+    pop = rng.normal(size=(3, NpNet(layers).n_params)).astype(np.float64)
+    x = rng.random((7, 5))
+    out = genetic.population_forward(pop, x, layers)
+    for p in range(3):
+        net = NpNet(layers, params=pop[p], dtype="float64")
+        np.testing.assert_allclose(out[p], net.feedforward(x), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(),
+    dict(fitness="neg_loss", selection="truncation", crossover="one_point"),
+    dict(fitness="neg_loss", batch_size=100),
+])
+def test_run_ga_improves(kw):
+    x, labels = _blobs()
+    r = genetic.run_ga((4, 6, 3), x, labels, generations=40, population=30, seed=1,
+                       mutation_sigma=0.5, mutation_rate=0.2, progress=False, **kw)
+    assert r.generations == 40 and r.stopped_by == "generations"
+    assert len(r.best) == len(r.mean) == len(r.best_accuracy) == len(r.elapsed) == 40
+    assert r.best[-1] > r.best[0]
+    assert r.best_accuracy[-1] > 0.8
+    acc = np.mean(np.argmax(r.network().feedforward(x), axis=1) == labels)
+    assert acc > 0.8
+    if "batch_size" not in kw:          # elitism: the best never gets worse on a fixed set
+        assert all(b >= a for a, b in zip(r.best, r.best[1:]))
+        assert r.best_fitness == r.best[-1]
+
+
+def test_run_ga_is_reproducible():
+    x, labels = _blobs()
+    a = genetic.run_ga((4, 5, 3), x, labels, generations=10, population=12, seed=7, progress=False)
+    b = genetic.run_ga((4, 5, 3), x, labels, generations=10, population=12, seed=7, progress=False)
+    c = genetic.run_ga((4, 5, 3), x, labels, generations=10, population=12, seed=8, progress=False)
+    np.testing.assert_array_equal(a.best_params, b.best_params)
+    assert a.best == b.best and a.mean == b.mean
+    assert not np.array_equal(a.best_params, c.best_params)
+
+
+def test_run_ga_respects_time_limit():
+    x, labels = _blobs(2000)
+    t0 = time.perf_counter()
+    r = genetic.run_ga((4, 32, 3), x, labels, generations=10**7, population=40, time_limit_s=0.5,
+                       seed=0, progress=False)
+    wall = time.perf_counter() - t0
+    assert r.stopped_by == "time_limit"
+    assert 1 < r.generations < 10**7
+    assert r.seconds <= 0.5 + 0.5 and wall < 3.0      # generous: a loaded machine can stall a generation
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(layers=(4, 3, 1)), "2 classes"),
+    (dict(x=np.zeros((10, 5))), "x"),
+    (dict(labels=np.zeros(9, int)), "labels"),
+    (dict(labels=np.full(10, 3)), "labels"),
+    (dict(labels=np.zeros(10)), "integers"),
+    (dict(x=np.full((10, 4), np.nan)), "NaN"),
+    (dict(generations=0), "generations"),
+    (dict(population=1), "population"),
+    (dict(elite=10), "elite"),
+    (dict(time_limit_s=0), "time_limit_s"),
+    (dict(fitness="f1"), "fitness"),
+    (dict(selection="roulette"), "selection"),
+    (dict(crossover="two_point"), "crossover"),
+    (dict(mutation_rate=1.5), "mutation_rate"),
+    (dict(mutation_sigma=-1), "mutation_sigma"),
+    (dict(batch_size=0), "batch_size"),
+    (dict(dtype="float16"), "dtype"),
+])
+def test_run_ga_validates(kw, match):
+    args = dict(layers=(4, 3, 3), x=np.zeros((10, 4)), labels=np.zeros(10, int), generations=2,
+                population=10, progress=False)
+    args.update(kw)
+    with pytest.raises(ValueError, match=match):
+        genetic.run_ga(args.pop("layers"), args.pop("x"), args.pop("labels"), **args)
