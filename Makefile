@@ -85,7 +85,7 @@ nbval: $(STAMP)
 ifeq ($(NOTEBOOKS),)
 	@echo "nbval: no notebooks/*.ipynb yet, nothing to validate"
 else
-	$(NB_ENV) $(BIN)/python -m pytest --nbval --nbval-current-env \
+	NNETLIB_PROGRESS=0 $(NB_ENV) $(BIN)/python -m pytest --nbval --nbval-current-env \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	    --nbval-cell-timeout $(CELL_TIMEOUT) -p no:cacheprovider $(NOTEBOOKS)
 endif

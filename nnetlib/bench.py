@@ -73,6 +73,8 @@ import time
 
 import numpy as np
 
+from ._progress import progress_enabled
+
 #: the seed report's table: s/epoch, classifier, Intel i7-7700HQ (4 cores)
 SEED_TABLE = {"py": 405, "np": 6.31, "cy1": 3.97, "cy4": 1.71, "torch": 0.08}
 SEED_MACHINE = "seed report, classifier, i7-7700HQ"
@@ -127,17 +129,6 @@ def cpu_model():
     except OSError:
         pass
     return platform.processor() or platform.machine() or "unknown CPU"
-
-
-def progress_enabled(progress=True):
-    """Progress bars unless ``progress`` is false, NNETLIB_PROGRESS says no,
-    or CI is set (and NNETLIB_PROGRESS does not say yes)."""
-    if not progress:
-        return False
-    setting = os.environ.get("NNETLIB_PROGRESS", "").strip().lower()
-    if setting:
-        return setting not in ("0", "false", "no", "off")
-    return os.environ.get("CI", "").strip().lower() in ("", "0", "false", "no")
 
 
 @contextlib.contextmanager

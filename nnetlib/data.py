@@ -54,6 +54,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._progress import progress_bar
+
 __all__ = [
     "MIRRORS",
     "MNISTNotFoundError",
@@ -214,16 +216,7 @@ def _download_or_explain(name: str, dirs, download: bool) -> Path:
 # --------------------------------------------------------------------------
 
 def _progress(total, desc):
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        return None
-    setting = os.environ.get("NNETLIB_PROGRESS", "").strip().lower()
-    if setting:
-        disable = setting in ("0", "false", "no", "off")
-    else:  # quiet under CI unless asked for
-        disable = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-    return tqdm(total=total, unit="B", unit_scale=True, desc=desc, disable=disable)
+    return progress_bar(True, total=total, unit="B", unit_scale=True, desc=desc)
 
 
 def _download(name: str, folder: Path, errors: list[str]) -> Path | None:

@@ -210,7 +210,7 @@ def run_ga(layers, x, labels, generations=100, population=100, *, time_limit_s=N
     targets = np.zeros((x.shape[0], layers[-1]), dtype=dtype)
     targets[np.arange(x.shape[0]), labels] = 1
 
-    from .training import progress_enabled
+    from ._progress import progress_enabled
     bar = None
     if progress_enabled(progress):
         from tqdm.auto import tqdm

@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from ._checks import check_array, check_positive
+from ._progress import progress_bar
 from .data import one_hot
 from .network import read_checkpoint
 
@@ -55,15 +56,6 @@ class History:
         acc = f", test accuracy {self.test_accuracy[-1]:.4f}" if self.test_accuracy else ""
         return (f"History({len(self.epoch)} epochs, test loss {self.test_loss[-1]:.5f}{acc}, "
                 f"{np.mean(self.seconds):.3f} s/epoch{', interrupted' if self.interrupted else ''})")
-
-
-def progress_enabled(progress=True):
-    """Progress bars are shown unless turned off or running under CI."""
-    if not progress:
-        return False
-    if os.environ.get("NNETLIB_PROGRESS", "").lower() in ("0", "false", "no"):
-        return False
-    return os.environ.get("CI", "").lower() not in ("1", "true", "yes")
 
 
 def _prepare(split, name, net):
@@ -156,12 +148,8 @@ def train(net, train, test, epochs=16, batch_size=1000, lr=10.0, momentum=0.5,
         start_epoch = int(saved.get("epochs_done", len(history.epoch)))
     n = x.shape[0]
     n_batches = -(-n // batch_size)
-    show = progress_enabled(progress)
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=max(0, epochs - start_epoch) * n_batches, desc=type(net).__name__,
-                   unit="batch", leave=False)
+    bar = progress_bar(progress, total=max(0, epochs - start_epoch) * n_batches,
+                       desc=type(net).__name__, unit="batch", leave=False)
     try:
         with _deferred_interrupt() as stop:
             for epoch in range(start_epoch, epochs):
