@@ -1,0 +1,811 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Frontpropagation kernel for CyNet: loss, exact gradient and SGD step.
+
+Compiles on its own (``python setup.py build_ext --inplace``, ``cythonize``
+or IPython's ``%%cython``): it cimports nothing but Cython's own modules and
+``scipy.linalg.cython_blas``, so it needs no include path.  Built with
+``-fopenmp`` it runs in parallel; built without, ``prange`` is a plain loop
+and ``openmp_enabled()`` returns False.
+"""
+# Design
+# ======
+#
+# The arithmetic is NpNet's (see nnetlib/npnet.py): forward sweep, then for
+# every weight layer k the forward-mode Jacobians
+#
+#     J^{k+1,k} = diag(g'(h^{k+1}))
+#     J^{l,k}   = diag(g'(h^l)) W^{l-1}[:-1]^T J^{l-1,k}          l = k+2 .. L-1
+#
+# contracted with u = (e * g'(h^L)) W^{L-1}[:-1]^T into delta^k = u^T J^{L-1,k}
+# (delta^{L-2} = u * g'(h^{L-1}) since J^{L-1,L-2} is diagonal), and
+# grad W^k = c [a^k, 1]^T delta^k with c = 2/(B n_L).  The factor c is put
+# into e * g'(h^L) once; every delta^k is linear in it, and the deltas are
+# then scaled before the gemm, as NpNet does.  Nothing of shape
+# (B, n_L, n_{k+1}) or (B, n_k + 1, n_{k+1}) is ever formed.
+#
+# Parallelism.  ``train`` cuts the batch into ``nblocks`` contiguous row
+# blocks: one ``prange(schedule='static')`` iteration, i.e. one thread, each.
+# A block runs the whole step for its rows with no synchronisation: it checks
+# its inputs are finite, then forward gemms, output error, u, the Jacobian
+# sweeps and its *partial* weight gradient [a^k, 1]^T delta^k over its rows.
+# Block 0 writes its partial gradient straight into ``grad``, block i > 0
+# into partial i - 1.  After the one parallel region a serial tail (O(nblocks
+# P) flops, P the number of parameters) adds the partials in block order,
+# checks loss and gradient are finite and only then does the momentum step.
+# The summation order depends on the number of blocks only: a fixed thread
+# count gives bitwise reproducible results, whatever team OpenMP grants.
+#
+# BLAS.  Every large product is one single-threaded ?gemm call per block
+# (scipy.linalg.cython_blas, called inside prange).  The caller must limit
+# the BLAS to one thread while the kernel runs (CyNet does, with
+# threadpoolctl): scipy's OpenBLAS uses pthreads, and its own pool would
+# fight OpenMP's.
+#
+# Jacobians.  Only the hidden Jacobians J^{l,k}, k + 2 <= l <= L - 1, are
+# materialised, per block, for a chunk of S samples at a time:
+# the chunk is stored as an n_l x (S n_{k+1}) row-major matrix (sample s's
+# J^{l,k} is column block s), so one gemm with the shared W^{l-1}[:-1]^T
+# advances the recursion for all S samples.  Scratch per block: two such
+# buffers (``jsize`` entries each, ping-pong), a few hundred KiB at most.
+#
+# Elementwise work.  The sigmoid is evaluated branch-free with a hand-written
+# exp (Cody-Waite reduction, Taylor polynomial: <= 2 ulp in both precisions),
+# g'(h) = a (1 - a) as in NpNet, so gcc -O3 vectorises every elementwise loop.
+# Each dtype has its own path (fused type ``floating``): float32 nets compute
+# in float32 throughout.  Only the scalar loss is accumulated in double.
+#
+# Memory.  ``make_plan`` lays out one scratch buffer per (layers, batch,
+# blocks): a^1 .. a^L and delta^0 .. delta^{L-1} (B sum_l n_l entries each;
+# delta^k has the shape of a^{k+1}), u (B n_{L-1}), W^k[:-1]^T (P), the
+# Jacobian buffers (2 jsize per block), the partial gradients
+# ((nblocks - 1) P) and the gradient (P).  Within ``acts`` a^l is the
+# (B, n_l) block at ``B * aoff[l]``, within ``deltas`` delta^k the one at
+# ``B * aoff[k + 1]``; W^k is the (n_k + 1, n_{k+1}) block of ``w`` at
+# ``woff[k]``, and ``wt`` holds W^k[:-1]^T at the same offset for the layers
+# that start a Jacobian sweep.  The caller allocates once and reuses it.
+
+cimport cython
+from cython cimport floating
+from cython.parallel cimport prange
+from scipy.linalg.cython_blas cimport sgemm, dgemm
+
+
+cdef extern from *:
+    """
+    #include <math.h>
+    #include <stdint.h>
+    #include <string.h>
+
+    #ifdef _OPENMP
+    #include <omp.h>
+    static int nnl_openmp_enabled(void) { return 1; }
+    static int nnl_max_threads(void) { return omp_get_max_threads(); }
+    #else
+    static int nnl_openmp_enabled(void) { return 0; }
+    static int nnl_max_threads(void) { return 1; }
+    #endif
+
+    /* sigmoid(h), numerically stable and branch-free:
+     *   z = exp(-|h|) in [0, 1],  a = (h >= 0 ? 1 : z) / (1 + z).
+     * exp(x), -87 <= x <= 0 (float; -708 for double): x = n ln2 + r with
+     * |r| <= ln2/2, n found by the round-to-nearest "magic number" addition
+     * (its low mantissa bits are n: no float->int conversion), exp(r) by a
+     * Taylor polynomial (error far below 1 ulp), 2^n built from its bits.
+     * Beyond the clamp exp(-|h|) is below the smallest normal number and is
+     * flushed to 0.  Every select is a bit mask on the integer patterns,
+     * with no comparison at all: gcc then cannot split the loop body into
+     * paths (float compares and ?: stay branches under the default
+     * -ftrapping-math) and vectorises it.  NaN in, NaN out.                */
+    #define NNL_MASK32(d) (-(int32_t)((uint32_t)(d) >> 31))  /* d < 0 ? ~0 : 0 */
+    #define NNL_MASK64(d) (-(int64_t)((uint64_t)(d) >> 63))
+    static inline float nnl_sigmoid_f(float h)
+    {
+        const float magic = 12582912.0f;               /* 1.5 * 2^23 */
+        const int32_t clamp = 0x42AE0000;              /* bits of 87.0f */
+        int32_t hb, mag, small, neg, nan, kb, sb, zb, nb, ab;
+        float ax, kf, nf, r, p, s, z, num, a;
+        memcpy(&hb, &h, sizeof hb);
+        mag = hb & 0x7FFFFFFF;                         /* bits of |h| */
+        small = NNL_MASK32(mag - clamp);               /* |h| < 87 */
+        neg = NNL_MASK32(hb);                          /* sign bit of h */
+        nan = NNL_MASK32(0x7F800000 - mag);            /* h is NaN */
+        mag = (mag & small) | (clamp & ~small);        /* min(|h|, 87) */
+        memcpy(&ax, &mag, sizeof ax);
+        kf = -ax * 1.44269504088896341f + magic;       /* n + magic */
+        nf = kf - magic;
+        r = -ax - nf * 0.693359375f;                   /* ln2, high part */
+        r = r - nf * -2.12194440e-4f;                  /* ln2, low part */
+        p = 1.0f / 5040.0f;
+        p = p * r + 1.0f / 720.0f;
+        p = p * r + 1.0f / 120.0f;
+        p = p * r + 1.0f / 24.0f;
+        p = p * r + 1.0f / 6.0f;
+        p = p * r + 0.5f;
+        p = p * r + 1.0f;
+        p = p * r + 1.0f;
+        memcpy(&kb, &kf, sizeof kb);
+        sb = (int32_t)((uint32_t)(kb - 0x4B400000 + 127) << 23);   /* 2^n */
+        memcpy(&s, &sb, sizeof s);
+        z = p * s;
+        memcpy(&zb, &z, sizeof zb);
+        zb &= small;                                   /* flush to +0 */
+        nb = (zb & neg) | (0x3F800000 & ~neg);         /* h >= 0 ? 1 : z */
+        memcpy(&z, &zb, sizeof z);
+        memcpy(&num, &nb, sizeof num);
+        a = num / (1.0f + z);
+        memcpy(&ab, &a, sizeof ab);
+        ab = (hb & nan) | (ab & ~nan);                 /* NaN */
+        memcpy(&a, &ab, sizeof a);
+        return a;
+    }
+
+    static inline double nnl_sigmoid_d(double h)
+    {
+        const double magic = 6755399441055744.0;       /* 1.5 * 2^52 */
+        const int64_t clamp = 0x4086200000000000LL;    /* bits of 708.0 */
+        int64_t hb, mag, small, neg, nan, kb, sb, zb, nb, ab;
+        double ax, kf, nf, r, p, s, z, num, a;
+        memcpy(&hb, &h, sizeof hb);
+        mag = hb & 0x7FFFFFFFFFFFFFFFLL;
+        small = NNL_MASK64(mag - clamp);
+        neg = NNL_MASK64(hb);
+        nan = NNL_MASK64(0x7FF0000000000000LL - mag);
+        mag = (mag & small) | (clamp & ~small);        /* min(|h|, 708) */
+        memcpy(&ax, &mag, sizeof ax);
+        kf = -ax * 1.4426950408889634074 + magic;
+        nf = kf - magic;
+        r = -ax - nf * 6.93147180369123816490e-01;
+        r = r - nf * 1.90821492927058770002e-10;
+        p = 1.0 / 6227020800.0;                        /* 1/13! */
+        p = p * r + 1.0 / 479001600.0;
+        p = p * r + 1.0 / 39916800.0;
+        p = p * r + 1.0 / 3628800.0;
+        p = p * r + 1.0 / 362880.0;
+        p = p * r + 1.0 / 40320.0;
+        p = p * r + 1.0 / 5040.0;
+        p = p * r + 1.0 / 720.0;
+        p = p * r + 1.0 / 120.0;
+        p = p * r + 1.0 / 24.0;
+        p = p * r + 1.0 / 6.0;
+        p = p * r + 0.5;
+        p = p * r + 1.0;
+        p = p * r + 1.0;
+        memcpy(&kb, &kf, sizeof kb);
+        sb = (int64_t)((uint64_t)(kb - 0x4338000000000000LL + 1023) << 52);
+        memcpy(&s, &sb, sizeof s);
+        z = p * s;
+        memcpy(&zb, &z, sizeof zb);
+        zb &= small;
+        nb = (zb & neg) | (0x3FF0000000000000LL & ~neg);
+        memcpy(&z, &zb, sizeof z);
+        memcpy(&num, &nb, sizeof num);
+        a = num / (1.0 + z);
+        memcpy(&ab, &a, sizeof ab);
+        ab = (hb & nan) | (ab & ~nan);
+        memcpy(&a, &ab, sizeof a);
+        return a;
+    }
+
+    /* The sigmoid loops are the elementwise work big enough to matter (B n_L
+     * exponentials per step), plus the finiteness scans.  Baseline x86-64
+     * code has 128-bit SSE2 only, so with GCC on glibc they are also compiled
+     * for x86-64-v3 (AVX2+FMA) and x86-64-v4 (AVX-512), and the best clone is
+     * picked once at load time (ifunc): a portable binary (no -march), 3-6x
+     * faster where the CPU allows.  FMA contraction makes the clones differ
+     * in the last bit, never between runs on one machine.  Define
+     * NNL_NO_CLONES to turn this off.                                       */
+    #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 \
+        && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) \
+        && !defined(NNL_NO_CLONES)
+    #define NNL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+    #else
+    #define NNL_CLONES
+    #endif
+
+    /* h[i, j] <- sigmoid(h[i, j] + bias[j]) on a (rows, cols) row-major block */
+    NNL_CLONES static void nnl_bias_sigmoid_f(float *h, const float *bias,
+                                   Py_ssize_t rows, Py_ssize_t cols)
+    {
+        for (Py_ssize_t i = 0; i < rows; i++) {
+            float *restrict hi = h + i * cols;
+            for (Py_ssize_t j = 0; j < cols; j++)
+                hi[j] = nnl_sigmoid_f(hi[j] + bias[j]);
+        }
+    }
+
+    /* 1 when no entry is inf or NaN: exponent bits all ones means non-finite;
+     * an integer OR-reduction, which vectorises.                            */
+    NNL_CLONES static int nnl_all_finite_f(const float *a, Py_ssize_t n)
+    {
+        int32_t bad = 0, b;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            memcpy(&b, a + i, sizeof b);
+            bad |= (b & 0x7F800000) == 0x7F800000;
+        }
+        return !bad;
+    }
+
+    NNL_CLONES static int nnl_all_finite_d(const double *a, Py_ssize_t n)
+    {
+        int64_t bad = 0, b;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            memcpy(&b, a + i, sizeof b);
+            bad |= (b & 0x7FF0000000000000LL) == 0x7FF0000000000000LL;
+        }
+        return !bad;
+    }
+
+    NNL_CLONES static void nnl_bias_sigmoid_d(double *h, const double *bias,
+                                   Py_ssize_t rows, Py_ssize_t cols)
+    {
+        for (Py_ssize_t i = 0; i < rows; i++) {
+            double *restrict hi = h + i * cols;
+            for (Py_ssize_t j = 0; j < cols; j++)
+                hi[j] = nnl_sigmoid_d(hi[j] + bias[j]);
+        }
+    }
+    """
+    int nnl_openmp_enabled() noexcept nogil
+    int nnl_max_threads() noexcept nogil
+    void nnl_bias_sigmoid_f(float *h, const float *bias, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil
+    void nnl_bias_sigmoid_d(double *h, const double *bias, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil
+    int nnl_all_finite_f(const float *a, Py_ssize_t n) noexcept nogil
+    int nnl_all_finite_d(const double *a, Py_ssize_t n) noexcept nogil
+
+
+def openmp_enabled():
+    """True when this module was compiled with OpenMP (-fopenmp)."""
+    return bool(nnl_openmp_enabled())
+
+
+def max_threads():
+    """omp_get_max_threads() now: OMP_NUM_THREADS, threadpoolctl limits or
+    the number of cores; 1 without OpenMP."""
+    return nnl_max_threads()
+
+
+# ---------------------------------------------------------------------------
+# small helpers (row-major view of BLAS, elementwise loops)
+# ---------------------------------------------------------------------------
+
+cdef inline void _gemm(char transa, char transb, int m, int n, int k,
+                       floating alpha, const floating *a, int lda,
+                       const floating *b, int ldb,
+                       floating beta, floating *c, int ldc) noexcept nogil:
+    """Row-major c (m x n) = alpha op(a) op(b) + beta c, single BLAS call.
+
+    A row-major matrix is its own transpose in column-major storage, so this
+    is the column-major product c^T = op(b)^T op(a)^T with the same flags.
+    """
+    if floating is float:
+        sgemm(&transb, &transa, &n, &m, &k, &alpha, <float *> b, &ldb,
+              <float *> a, &lda, &beta, c, &ldc)
+    else:
+        dgemm(&transb, &transa, &n, &m, &k, &alpha, <double *> b, &ldb,
+              <double *> a, &lda, &beta, c, &ldc)
+
+
+cdef inline void _bias_sigmoid(floating *h, const floating *bias,
+                               Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    if floating is float:
+        nnl_bias_sigmoid_f(h, bias, rows, cols)
+    else:
+        nnl_bias_sigmoid_d(h, bias, rows, cols)
+
+
+cdef double _output_error(const floating *o,      # IN  outputs O, n entries
+                          const floating *t,      # IN  targets, n entries
+                          floating *es,           # OUT c e * g'(h^L)
+                          Py_ssize_t n, floating c) noexcept nogil:
+    """es = ((O - t) * O (1 - O)) * c; returns sum (O - t)^2 (in double).
+
+    Eight interleaved double accumulators (a fixed order, so deterministic)
+    let gcc vectorise the reduction without reassociating anything itself.
+    """
+    cdef Py_ssize_t i, q, n8 = n - n % 8
+    cdef floating e, one = 1
+    cdef double acc[8]
+    cdef double total = 0
+    for q in range(8):
+        acc[q] = 0
+    for i in range(0, n8, 8):
+        for q in range(8):
+            e = o[i + q] - t[i + q]
+            acc[q] += e * e
+            es[i + q] = (e * (o[i + q] * (one - o[i + q]))) * c
+    for i in range(n8, n):
+        e = o[i] - t[i]
+        total += e * e
+        es[i] = (e * (o[i] * (one - o[i]))) * c
+    for q in range(8):
+        total += acc[q]
+    return total
+
+
+cdef void _scale_by_gprime(floating *d,            # OUT u * g'(h)
+                           const floating *u,      # IN
+                           const floating *a,      # IN  activations, g' = a (1 - a)
+                           Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef floating one = 1
+    for i in range(n):
+        d[i] = u[i] * (a[i] * (one - a[i]))
+
+
+cdef void _column_sums(floating *out,              # OUT (cols,) sum over rows
+                       const floating *d,          # IN  (rows, cols)
+                       Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    cdef Py_ssize_t i, j
+    cdef const floating *di
+    for j in range(cols):
+        out[j] = 0
+    for i in range(rows):
+        di = d + i * cols
+        for j in range(cols):
+            out[j] += di[j]
+
+
+# ---------------------------------------------------------------------------
+# one row block
+# ---------------------------------------------------------------------------
+
+cdef void _forward_block(const floating *w,        # IN  flat parameters
+                         const Py_ssize_t *woff,   # IN  offsets of W^k in w
+                         const Py_ssize_t *n, Py_ssize_t L,   # IN  n_0 .. n_L
+                         const floating *x,        # IN  (B, n_0)
+                         floating *acts,           # OUT a^1 .. a^L
+                         const Py_ssize_t *aoff, Py_ssize_t B,
+                         Py_ssize_t r0, Py_ssize_t rows) noexcept nogil:
+    """a^l[r0:r0+rows] = sigmoid(a^{l-1} W^{l-1}[:-1] + W^{l-1}[-1]), l = 1..L."""
+    cdef Py_ssize_t l
+    cdef const floating *prev
+    cdef floating *cur
+    cdef const floating *wl
+    for l in range(1, L + 1):
+        if l == 1:
+            prev = x + r0 * n[0]
+        else:
+            prev = acts + aoff[l - 1] * B + r0 * n[l - 1]
+        cur = acts + aoff[l] * B + r0 * n[l]
+        wl = w + woff[l - 1]
+        _gemm(c'N', c'N', <int> rows, <int> n[l], <int> n[l - 1],
+              <floating> 1, prev, <int> n[l - 1], wl, <int> n[l],
+              <floating> 0, cur, <int> n[l])
+        _bias_sigmoid(cur, wl + n[l - 1] * n[l], rows, n[l])
+
+
+cdef void _jacobian_deltas(const floating *w,      # IN  flat parameters
+                           const floating *wt,     # IN  W^{k+1}[:-1]^T at woff[k+1]
+                           const Py_ssize_t *woff, const Py_ssize_t *n,
+                           Py_ssize_t L, Py_ssize_t k,
+                           const floating *acts,   # IN  a^1 .. a^L
+                           const Py_ssize_t *aoff, Py_ssize_t B,
+                           const floating *u,      # IN  (B, n_{L-1})
+                           floating *delta,        # OUT delta^k, (B, n_{k+1})
+                           floating *jbuf,         # scratch, 2 * jsize
+                           Py_ssize_t jsize, Py_ssize_t chunk,
+                           Py_ssize_t r0, Py_ssize_t rows) noexcept nogil:
+    """delta^k_b = u_b^T J^{L-1,k}_b for rows r0 .. r0+rows-1, k <= L - 3.
+
+    Chunks of S <= chunk samples: J^{l,k} of the chunk is an
+    n_l x (S n_{k+1}) row-major matrix, entry [r, s n_{k+1} + j] = J^{l,k}_{rj}
+    of sample s.
+    """
+    cdef Py_ssize_t m = n[k + 1]                  # columns of every J^{l,k}
+    cdef Py_ssize_t s0, S, s, b, r, j, l, nl, ld
+    cdef floating one = 1
+    cdef floating gr, ur
+    cdef floating *jcur
+    cdef floating *jnext
+    cdef floating *tmp
+    cdef floating *row
+    cdef floating *db
+    cdef const floating *a1
+    cdef const floating *a2
+    cdef const floating *al
+    cdef const floating *wtr
+    cdef const floating *ub
+    s0 = r0
+    while s0 < r0 + rows:
+        S = min(chunk, r0 + rows - s0)
+        ld = S * m
+        jcur = jbuf
+        jnext = jbuf + jsize
+        # J^{k+2,k} = diag(g'(h^{k+2})) W^{k+1}[:-1]^T diag(g'(h^{k+1}))
+        nl = n[k + 2]
+        for s in range(S):
+            b = s0 + s
+            a1 = acts + aoff[k + 1] * B + b * m
+            a2 = acts + aoff[k + 2] * B + b * nl
+            for r in range(nl):
+                gr = a2[r] * (one - a2[r])
+                wtr = wt + woff[k + 1] + r * m
+                row = jcur + r * ld + s * m
+                for j in range(m):
+                    row[j] = (gr * wtr[j]) * (a1[j] * (one - a1[j]))
+        # J^{l,k} = diag(g'(h^l)) W^{l-1}[:-1]^T J^{l-1,k}, one gemm per chunk
+        for l in range(k + 3, L):
+            nl = n[l]
+            _gemm(c'T', c'N', <int> nl, <int> ld, <int> n[l - 1],
+                  <floating> 1, w + woff[l - 1], <int> nl, jcur, <int> ld,
+                  <floating> 0, jnext, <int> ld)
+            for r in range(nl):
+                for s in range(S):
+                    al = acts + aoff[l] * B + (s0 + s) * nl
+                    gr = al[r] * (one - al[r])
+                    row = jnext + r * ld + s * m
+                    for j in range(m):
+                        row[j] = gr * row[j]
+            tmp = jcur
+            jcur = jnext
+            jnext = tmp
+        # delta^k_b = u_b^T J^{L-1,k}_b
+        nl = n[L - 1]
+        for s in range(S):
+            b = s0 + s
+            db = delta + b * m
+            ub = u + b * nl
+            for j in range(m):
+                db[j] = 0
+            for r in range(nl):
+                ur = ub[r]
+                row = jcur + r * ld + s * m
+                for j in range(m):
+                    db[j] += ur * row[j]
+        s0 += S
+
+
+cdef double _gradient_block(const floating *w,     # IN  flat parameters
+                            const floating *wt,    # IN  transposed weights
+                            const Py_ssize_t *woff, const Py_ssize_t *n,
+                            Py_ssize_t L,
+                            const floating *x,    # IN  (B, n_0)
+                            const floating *t,    # IN  (B, n_L)
+                            floating *acts,       # OUT a^1 .. a^L
+                            floating *deltas,     # OUT delta^0 .. delta^{L-1}
+                            const Py_ssize_t *aoff, Py_ssize_t B,
+                            floating *u,          # OUT (B, n_{L-1})
+                            floating *jbuf, Py_ssize_t jsize, Py_ssize_t chunk,
+                            floating *g,          # OUT this block's gradient
+                            floating c, Py_ssize_t r0, Py_ssize_t rows) noexcept nogil:
+    """Forward, frontprop and the block's share of [a^k, 1]^T (c delta^k).
+
+    Returns the block's sum of squared errors.
+    """
+    cdef Py_ssize_t k, nL = n[L]
+    cdef double sse
+    cdef const floating *ak
+    cdef floating *es
+    cdef floating *dk
+    _forward_block(w, woff, n, L, x, acts, aoff, B, r0, rows)
+    # output error; delta^{L-1} = c e * g'(h^L).  Every delta^k is linear in
+    # it, so all of them carry the factor c = 2/(B n_L) from here on (as
+    # NpNet scales the deltas before its gemm: no overflow NpNet avoids).
+    es = deltas + aoff[L] * B + r0 * nL
+    sse = _output_error(acts + aoff[L] * B + r0 * nL, t + r0 * nL, es, rows * nL, c)
+    if L >= 2:
+        # u = (e * g'(h^L)) W^{L-1}[:-1]^T, shared by every k < L - 1
+        _gemm(c'N', c'T', <int> rows, <int> n[L - 1], <int> nL,
+              <floating> 1, es, <int> nL, w + woff[L - 1], <int> nL,
+              <floating> 0, u + r0 * n[L - 1], <int> n[L - 1])
+        # k = L - 2: J^{L-1,L-2} = diag(g'(h^{L-1})) is diagonal
+        _scale_by_gprime(deltas + aoff[L - 1] * B + r0 * n[L - 1],
+                         u + r0 * n[L - 1],
+                         acts + aoff[L - 1] * B + r0 * n[L - 1], rows * n[L - 1])
+        for k in range(L - 2):
+            _jacobian_deltas(w, wt, woff, n, L, k, acts, aoff, B, u,
+                             deltas + aoff[k + 1] * B, jbuf, jsize, chunk,
+                             r0, rows)
+    # grad W^k[:-1] = a^k^T (c delta^k),  grad W^k[-1] = sum_b (c delta^k_b)
+    for k in range(L):
+        if k == 0:
+            ak = x + r0 * n[0]
+        else:
+            ak = acts + aoff[k] * B + r0 * n[k]
+        dk = deltas + aoff[k + 1] * B + r0 * n[k + 1]
+        _gemm(c'T', c'N', <int> n[k], <int> n[k + 1], <int> rows,
+              <floating> 1, ak, <int> n[k], dk, <int> n[k + 1],
+              <floating> 0, g + woff[k], <int> n[k + 1])
+        _column_sums(g + woff[k] + n[k] * n[k + 1], dk, rows, n[k + 1])
+    return sse
+
+
+# ---------------------------------------------------------------------------
+# the plan: sizes and offsets of one configuration (layers, batch, blocks)
+# ---------------------------------------------------------------------------
+
+cdef enum:
+    MAX_BLOCKS = 256     # row blocks (threads) per call, at most
+
+cdef enum:
+    PL_L = 0             # number of weight layers L
+    PL_B                 # batch size B
+    PL_NBLOCKS           # row blocks, one per thread (<= B, <= MAX_BLOCKS)
+    PL_CHUNK             # samples per Jacobian chunk
+    PL_JSIZE             # entries of one Jacobian buffer
+    PL_P                 # number of parameters
+    PL_ACTS              # offsets into the scratch buffer ``buf`` (entries):
+    PL_DELTAS            #   a^1..a^L, delta^0..delta^{L-1} (B sum n_l each)
+    PL_U                 #   u (B n_{L-1})
+    PL_WT                #   W^k[:-1]^T (P)
+    PL_JBUF              #   Jacobian buffers (2 jsize per block)
+    PL_PARTIAL           #   partial gradients of blocks 1.. (P each)
+    PL_GRAD              #   the gradient (P)
+    PL_SIZE              # entries of ``buf``
+    PL_HEAD              # then n_0..n_L, woff_0..woff_{L-1}, aoff_0..aoff_L
+
+PLAN_FIELDS = {"L": PL_L, "batch": PL_B, "nblocks": PL_NBLOCKS, "chunk": PL_CHUNK,
+               "jsize": PL_JSIZE, "n_params": PL_P, "acts": PL_ACTS, "deltas": PL_DELTAS,
+               "u": PL_U, "wt": PL_WT, "jbuf": PL_JBUF, "partial": PL_PARTIAL,
+               "grad": PL_GRAD, "size": PL_SIZE, "head": PL_HEAD}
+
+
+def make_plan(layers, Py_ssize_t batch, Py_ssize_t nblocks, Py_ssize_t jbudget):
+    """The plan (a list of ints) for ``layers``, ``batch`` samples in at most
+    ``nblocks`` row blocks and Jacobian buffers of about ``jbudget`` entries.
+
+    Pass it to ``train`` as an intp array with a scratch buffer of
+    ``plan[PLAN_FIELDS["size"]]`` entries of the net's dtype.
+    """
+    n = [int(v) for v in layers]
+    cdef Py_ssize_t L = len(n) - 1, k, l, widest = 0, rows, chunk = 1, jsize = 0
+    if L < 1 or min(n) < 1 or batch < 1 or nblocks < 1 or jbudget < 1:
+        raise ValueError("bad plan request")
+    nblocks = min(nblocks, batch, MAX_BLOCKS)
+    woff = [0] * L
+    aoff = [0] * (L + 1)
+    P = 0
+    for k in range(L):
+        woff[k] = P
+        P += (n[k] + 1) * n[k + 1]
+    for l in range(2, L + 1):
+        aoff[l] = aoff[l - 1] + n[l - 1]
+    per_sample = aoff[L] + n[L]                       # sum of n_1 .. n_L
+    for k in range(L - 2):
+        for l in range(k + 2, L):
+            widest = max(widest, n[l] * n[k + 1])
+    if widest:
+        rows = (batch + nblocks - 1) // nblocks
+        chunk = max(1, min(rows, jbudget // widest))
+        jsize = chunk * widest
+    plan = [0] * PL_HEAD
+    plan[PL_L], plan[PL_B], plan[PL_NBLOCKS] = L, batch, nblocks
+    plan[PL_CHUNK], plan[PL_JSIZE], plan[PL_P] = chunk, jsize, P
+    off = 0
+    for field, size in ((PL_ACTS, batch * per_sample), (PL_DELTAS, batch * per_sample),
+                        (PL_U, batch * n[L - 1] if L >= 2 else 0), (PL_WT, P),
+                        (PL_JBUF, nblocks * 2 * jsize), (PL_PARTIAL, (nblocks - 1) * P),
+                        (PL_GRAD, P)):
+        plan[field] = off
+        off += size
+    plan[PL_SIZE] = off
+    return plan + n + woff + aoff
+
+
+cdef int _check_plan(const Py_ssize_t[::1] plan, Py_ssize_t P, Py_ssize_t B,
+                     Py_ssize_t n0, Py_ssize_t nbuf) except -1:
+    """Refuse a plan that is not make_plan's for these arrays (B < 0: any
+    batch, layer part only).  Cheap: O(L), so every call can afford it."""
+    cdef Py_ssize_t L, k, total = 0, acc = 0, nb, per_sample, expect
+    cdef const Py_ssize_t *n
+    if plan.shape[0] < PL_HEAD + 4:
+        raise ValueError("plan too short")
+    L = plan[PL_L]
+    if L < 1 or plan.shape[0] != PL_HEAD + 3 * L + 2:
+        raise ValueError("plan does not match its layer count")
+    n = &plan[PL_HEAD]
+    for k in range(L + 1):
+        if n[k] < 1:
+            raise ValueError("plan has a layer of width < 1")
+    for k in range(L):
+        if n[L + 1 + k] != total:
+            raise ValueError("plan's weight offsets do not match its layers")
+        total += (n[k] + 1) * n[k + 1]
+    for k in range(L + 1):
+        if n[2 * L + 1 + k] != (acc if k >= 1 else 0):
+            raise ValueError("plan's activation offsets do not match its layers")
+        if k >= 1:
+            acc += n[k]
+    per_sample = acc
+    if total != P or plan[PL_P] != P:
+        raise ValueError("w has %d entries, the plan's layers need %d" % (P, total))
+    if n0 != n[0]:
+        raise ValueError("x has %d columns, the plan's layers %d" % (n0, n[0]))
+    if B < 0:
+        return 0
+    nb = plan[PL_NBLOCKS]
+    if B != plan[PL_B]:
+        raise ValueError("x has %d rows, the plan is for %d" % (B, plan[PL_B]))
+    if not 1 <= nb <= min(B, <Py_ssize_t> MAX_BLOCKS) or plan[PL_CHUNK] < 1 or plan[PL_JSIZE] < 0:
+        raise ValueError("bad block or chunk sizes in plan")
+    for k in range(L - 2):
+        for acc in range(k + 2, L):
+            if min(plan[PL_CHUNK], B) * n[acc] * n[k + 1] > plan[PL_JSIZE]:
+                raise ValueError("plan's Jacobian buffers are too small")
+    expect = 0
+    for k, total in ((PL_ACTS, B * per_sample), (PL_DELTAS, B * per_sample),
+                     (PL_U, B * n[L - 1] if L >= 2 else 0), (PL_WT, P),
+                     (PL_JBUF, nb * 2 * plan[PL_JSIZE]), (PL_PARTIAL, (nb - 1) * P),
+                     (PL_GRAD, P)):
+        if plan[k] != expect:
+            raise ValueError("plan's buffer layout is not make_plan's")
+        expect += total
+    if plan[PL_SIZE] != expect or nbuf < expect:
+        raise ValueError("scratch buffer has %d entries, the plan needs %d" % (nbuf, expect))
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# entry points
+# ---------------------------------------------------------------------------
+
+cdef inline Py_ssize_t _block_start(Py_ssize_t i, Py_ssize_t nblocks, Py_ssize_t B) noexcept nogil:
+    return (i * B) // nblocks
+
+
+def forward(const floating[::1] w,            # IN  flat parameters
+            const floating[:, ::1] x,         # IN  (B, n_0), any B
+            const Py_ssize_t[::1] plan,       # IN  any plan for these layers
+            floating[::1] acts,               # OUT a^1 .. a^L, (B sum n_l,)
+            int num_threads):
+    """Feedforward of ``x`` into ``acts`` (a^l at ``B * aoff[l]``)."""
+    cdef Py_ssize_t B = x.shape[0], L, i, r0, r1, nblocks
+    _check_plan(plan, w.shape[0], -1, x.shape[1], 0)
+    L = plan[PL_L]
+    cdef const Py_ssize_t *n = &plan[PL_HEAD]
+    cdef const Py_ssize_t *woff = n + L + 1
+    cdef const Py_ssize_t *aoff = woff + L
+    if acts.shape[0] < B * (aoff[L] + n[L]):
+        raise ValueError("acts too small")
+    if B == 0:
+        return
+    nblocks = max(1, min(<Py_ssize_t> num_threads, B, <Py_ssize_t> MAX_BLOCKS))
+    with nogil:
+        for i in prange(nblocks, schedule='static', chunksize=1,
+                        num_threads=<int> nblocks):
+            r0 = _block_start(i, nblocks, B)
+            r1 = _block_start(i + 1, nblocks, B)
+            _forward_block(&w[0], woff, n, L, &x[0, 0], &acts[0], aoff, B, r0, r1 - r0)
+
+
+cdef enum:
+    ST_OK = 0            # ``train`` status codes
+    ST_BAD_INPUT = 1     # x or t holds NaN or inf: nothing was changed
+    ST_BAD_GRADIENT = 2  # the loss or the gradient is not finite: nothing was changed
+
+OK, BAD_INPUT, BAD_GRADIENT = ST_OK, ST_BAD_INPUT, ST_BAD_GRADIENT
+
+
+def train(floating[::1] w,                 # IN/OUT flat parameters (OUT: update only)
+          floating[::1] v,                 # IN/OUT momentum buffer; empty: no update
+          const floating[:, ::1] x,        # IN  (B, n_0)
+          const floating[:, ::1] t,        # IN  (B, n_L)
+          const Py_ssize_t[::1] plan,      # IN  from make_plan(layers, B, ...)
+          floating[::1] buf,               # OUT scratch; gradient at plan[PL_GRAD]
+          double lr, double momentum):     # IN  step size and momentum
+    """Loss, exact gradient and (if ``v`` is not empty) the SGD step
+    v <- momentum v - lr g; w <- w + v, all in the dtype of ``w``.
+
+    Returns ``(status, loss)``.  The step is applied only when the inputs,
+    the loss and every gradient entry are finite (status OK); otherwise
+    ``w`` and ``v`` are untouched.  The work is split into
+    ``plan[PL_NBLOCKS]`` row blocks, one per thread, and the result is bit
+    for bit the same whenever that number is.
+    """
+    cdef Py_ssize_t L, B = x.shape[0], P = w.shape[0], nb, i, j, q, r0, r1, p0, p1, nL
+    _check_plan(plan, P, B, x.shape[1], buf.shape[0])
+    L = plan[PL_L]
+    nb = plan[PL_NBLOCKS]
+    cdef const Py_ssize_t *n = &plan[PL_HEAD]
+    cdef const Py_ssize_t *woff = n + L + 1
+    cdef const Py_ssize_t *aoff = woff + L
+    nL = n[L]
+    if t.shape[0] != B or t.shape[1] != nL:
+        raise ValueError("t must have shape (%d, %d)" % (B, nL))
+    if v.shape[0] != 0 and v.shape[0] != P:
+        raise ValueError("v must be empty or as long as w")
+    cdef bint update = v.shape[0] == P
+    cdef floating *base = &buf[0]
+    cdef floating *acts = base + plan[PL_ACTS]
+    cdef floating *deltas = base + plan[PL_DELTAS]
+    cdef floating *u = base + plan[PL_U]
+    cdef floating *wt = base + plan[PL_WT]
+    cdef floating *jbuf = base + plan[PL_JBUF]
+    cdef floating *partial = base + plan[PL_PARTIAL]
+    cdef floating *grad = base + plan[PL_GRAD]
+    cdef Py_ssize_t chunk = plan[PL_CHUNK], jsize = plan[PL_JSIZE]
+    cdef floating c = <floating> (2.0 / (B * nL))
+    cdef floating mom = <floating> momentum, rate = <floating> lr
+    cdef floating *wp = &w[0]
+    cdef floating *vp = &v[0] if update else NULL
+    cdef const floating *xp = &x[0, 0]
+    cdef const floating *tp = &t[0, 0]
+    cdef double sse = 0, loss
+    cdef double sse_part[MAX_BLOCKS]
+    cdef int bad_in[MAX_BLOCKS]
+    cdef int status = ST_OK
+    with nogil:
+        # W^{k+1}[:-1]^T for the layers that start a Jacobian sweep
+        for i in range(L - 2):
+            for j in range(n[i + 2]):
+                for q in range(n[i + 1]):
+                    wt[woff[i + 1] + j * n[i + 1] + q] = wp[woff[i + 1] + q * n[i + 2] + j]
+        # The batch: every block checks its inputs, then does the whole step.
+        # This is the only parallel region, so a step wakes the thread team
+        # once and synchronises once (what matters on a busy machine).
+        for i in prange(nb, schedule='static', chunksize=1, num_threads=<int> nb):
+            r0 = _block_start(i, nb, B)
+            r1 = _block_start(i + 1, nb, B)
+            sse_part[i] = 0
+            bad_in[i] = not (_all_finite(xp + r0 * n[0], (r1 - r0) * n[0])
+                             and _all_finite(tp + r0 * nL, (r1 - r0) * nL))
+            if not bad_in[i]:
+                sse_part[i] = _gradient_block(
+                    wp, wt, woff, n, L, xp, tp, acts, deltas, aoff, B, u,
+                    jbuf + i * 2 * jsize, jsize, chunk,
+                    grad if i == 0 else partial + (i - 1) * P, c, r0, r1 - r0)
+        # Serial tail, O(nblocks P): grad = block 0 + block 1 + ... in this
+        # order, checks, then the momentum step.
+        for i in range(nb):
+            sse += sse_part[i]
+        loss = sse / (B * nL)
+        if _any_set(bad_in, nb):
+            status = ST_BAD_INPUT
+        else:
+            for i in range(1, nb):
+                _add_into(grad, partial + (i - 1) * P, P)
+            if not (_all_finite(grad, P) and loss - loss == 0):
+                status = ST_BAD_GRADIENT
+            elif update:
+                _momentum_step(wp, vp, grad, P, mom, rate)
+    return status, loss
+
+
+cdef inline bint _any_set(const int *flags, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        if flags[i]:
+            return True
+    return False
+
+
+cdef void _add_into(floating *out, const floating *a, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        out[i] = out[i] + a[i]
+
+
+cdef void _momentum_step(floating *w, floating *v, const floating *g, Py_ssize_t n,
+                         floating mom, floating rate) noexcept nogil:
+    """Network.step's update: v <- mom v - rate g; w <- w + v."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        v[i] = mom * v[i] - rate * g[i]
+        w[i] = w[i] + v[i]
+
+
+cdef inline bint _all_finite(const floating *a, Py_ssize_t n) noexcept nogil:
+    if floating is float:
+        return nnl_all_finite_f(a, n)
+    else:
+        return nnl_all_finite_d(a, n)
+
+
+def all_finite(const floating[::1] a):
+    """True when every entry of ``a`` is finite (no temporary array)."""
+    cdef bint ok = True
+    if a.shape[0] > 0:
+        with nogil:
+            ok = _all_finite(&a[0], a.shape[0])
+    return ok
+
+
+def bias_sigmoid(floating[:, ::1] h,              # IN/OUT (rows, cols)
+                 const floating[::1] bias):       # IN  (cols,)
+    """h <- sigmoid(h + bias), in place: the kernel's activation, for tests."""
+    if bias.shape[0] != h.shape[1]:
+        raise ValueError("bias must have h.shape[1] entries")
+    if h.shape[0] == 0 or h.shape[1] == 0:
+        return
+    with nogil:
+        _bias_sigmoid(&h[0, 0], &bias[0], h.shape[0], h.shape[1])

@@ -1,0 +1,216 @@
+"""CyNet: frontpropagation compiled with Cython and OpenMP (03-python-numpy-cython).
+
+The arithmetic is NpNet's (forward Jacobians J^{l,k}, contracted with the
+output error; see ``nnetlib/npnet.py``); the kernel ``_frontprop.pyx`` runs it
+on row blocks of the batch in parallel, one block per thread, with
+single-threaded BLAS inside each block, and fuses the momentum update.
+``kernel_source_path()`` gives the kernel's source, for the notebook's
+``%%cython`` cell.
+
+Threads.  ``num_threads=None`` (the default) asks OpenMP at every call
+(``omp_get_max_threads()``), so ``OMP_NUM_THREADS``, ``threadpoolctl``'s
+``threadpool_limits(n, user_api="openmp")`` and ``torch.set_num_threads`` (which
+shares the OpenMP runtime) are honoured; an int fixes the count.  The
+gradient depends on the number of row blocks only, so two runs with the same
+thread count are bitwise identical.  While the kernel runs, the BLAS
+libraries are limited to one thread each (through threadpoolctl), so
+OpenBLAS's own pool does not compete with OpenMP's; their settings are
+restored afterwards.
+"""
+import contextlib
+import numbers
+import os
+
+import numpy as np
+
+from ._checks import check_array, check_batch
+from .network import layer_shapes
+from .npnet import NpNet
+
+try:
+    from . import _frontprop
+except ImportError as exc:  # not built: CyNet refuses to start, the rest works
+    _frontprop = None
+    _IMPORT_ERROR = exc
+else:
+    _IMPORT_ERROR = None
+    _FIELDS = _frontprop.PLAN_FIELDS
+
+#: entries in each of a thread's two Jacobian buffers (a chunk of samples
+#: times n_l n_{k+1}); 32 Ki entries = 128 KiB in float32, cache-sized
+JACOBIAN_CHUNK_BUDGET = 1 << 15
+
+
+def kernel_source_path():
+    """Absolute path of ``_frontprop.pyx``, the Cython kernel's source."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "_frontprop.pyx")
+
+
+def openmp_enabled():
+    """True when the compiled kernel uses OpenMP (False if it is not built)."""
+    return _frontprop is not None and _frontprop.openmp_enabled()
+
+
+class _BlasOneThread:
+    """Context manager factory: every loaded BLAS at one thread during a call.
+
+    One ``threadpoolctl.ThreadpoolController`` is made (lazily, after the
+    kernel has loaded scipy's BLAS) and kept.  When every BLAS already runs
+    one thread (an enclosing ``threadpool_limits``, or OPENBLAS_NUM_THREADS=1)
+    the call costs a few microseconds; otherwise ``controller.limit`` (about
+    30 us) sets and restores the limits.  Without threadpoolctl: a no-op.
+    """
+
+    def __init__(self):
+        self._blas = None
+
+    def _controller(self):
+        if self._blas is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+            except ImportError:
+                self._blas = False
+            else:
+                self._blas = ThreadpoolController().select(user_api="blas")
+        return self._blas
+
+    def __call__(self):
+        ctl = self._controller()
+        if not ctl or all((lib.get_num_threads() or 1) == 1 for lib in ctl.lib_controllers):
+            return contextlib.nullcontext()
+        return ctl.limit(limits=1)
+
+
+_blas_one_thread = _BlasOneThread()
+
+
+class CyNet(NpNet):
+    """Frontprop in Cython + OpenMP; NpNet's interface (DADW included).
+
+    ``CyNet(layers, *, params=None, init="kaiming", seed=None,
+    dtype="float32", num_threads=None)``.
+    """
+
+    def __init__(self, layers, *, params=None, init="kaiming", seed=None, dtype="float32",
+                 num_threads=None):
+        if _frontprop is None:
+            raise ImportError(
+                "CyNet needs the compiled kernel nnetlib._frontprop; build it with "
+                f"'python setup.py build_ext --inplace' or 'pip install -e .' ({_IMPORT_ERROR})")
+        self.num_threads = self._check_threads(num_threads)
+        super().__init__(layers, params=params, init=init, seed=seed, dtype=dtype)
+        self._plan_key = None
+        self._empty = np.empty(0, self.dtype)
+        # a plan without a buffer: forward() reads only its layer part
+        self._layer_plan = np.asarray(_frontprop.make_plan(self.layers, 1, 1, 1), dtype=np.intp)
+
+    @staticmethod
+    def _check_threads(num_threads):
+        if num_threads is None:
+            return None
+        if (isinstance(num_threads, (bool, np.bool_)) or not isinstance(num_threads, numbers.Integral)
+                or num_threads < 1):
+            raise ValueError(f"num_threads must be None or a positive int, got {num_threads!r}")
+        return int(num_threads)
+
+    def __repr__(self):
+        return (f"CyNet(layers={list(self.layers)}, dtype={self.dtype.name!r}, "
+                f"num_threads={self.num_threads!r})")
+
+    # -- plumbing -------------------------------------------------------------
+    def threads(self):
+        """The number of threads (= row blocks, at most the batch size) the
+        next call will use."""
+        if not _frontprop.openmp_enabled():
+            return 1
+        n = self.num_threads if self.num_threads is not None else _frontprop.max_threads()
+        return max(1, int(n))
+
+    def _workspace(self, batch):
+        """Plan and scratch buffer for ``batch`` samples, reused across calls."""
+        key = (batch, self.threads())
+        if key != self._plan_key:
+            self._plan_key = self._plan = self._buf = None      # free the old buffer first
+            plan = _frontprop.make_plan(self.layers, batch, key[1], JACOBIAN_CHUNK_BUDGET)
+            self._plan = np.asarray(plan, dtype=np.intp)
+            self._buf = np.empty(plan[_FIELDS["size"]], self.dtype)
+            self._plan_key = key
+        return self._plan, self._buf
+
+    def _region(self, name, length):
+        start = int(self._plan[_FIELDS[name]])
+        return self._buf[start:start + length]
+
+    def _batch(self, x, t):
+        """``check_batch`` without its two full passes when the arrays are
+        already right: the kernel checks finiteness itself, in parallel."""
+        if (type(x) is np.ndarray and type(t) is np.ndarray
+                and x.dtype == self.dtype and t.dtype == self.dtype
+                and x.ndim == 2 and t.ndim == 2 and x.flags.c_contiguous and t.flags.c_contiguous
+                and x.shape[0] >= 1 and t.shape[0] == x.shape[0]
+                and x.shape[1] == self.layers[0] and t.shape[1] == self.layers[-1]):
+            return x, t
+        return check_batch(x, t, self.layers, self.dtype)
+
+    def _train(self, x, t, v, lr, momentum):
+        """Run the kernel; returns its loss and whether the gradient is finite."""
+        plan, buf = self._workspace(x.shape[0])
+        with _blas_one_thread():
+            status, loss = _frontprop.train(self._flat, v, x, t, plan, buf, lr, momentum)
+        if status == _frontprop.BAD_INPUT:
+            check_batch(x, t, self.layers, self.dtype)          # raises, naming x or t
+            raise ValueError("x or t contains NaN or inf")
+        return loss, status == _frontprop.OK
+
+    # -- forward ----------------------------------------------------------------
+    def _forward(self, x):
+        B = x.shape[0]
+        flat = np.empty(B * sum(self.layers[1:]), self.dtype)
+        with _blas_one_thread():
+            _frontprop.forward(self._flat, x, self._layer_plan, flat, self.threads())
+        acts = [x] + self._split_acts(flat, B)
+        self._acts = acts          # the last feedforward, for DADW
+        self._dadw_memo = {}
+        return acts
+
+    def _split_acts(self, flat, B):
+        out, start = [], 0
+        for n in self.layers[1:]:
+            out.append(flat[start:start + B * n].reshape(B, n))
+            start += B * n
+        return out
+
+    def feedforward(self, x):
+        x = check_array(x, "x", self.layers[0], self.dtype)
+        return self._forward(x)[-1]
+
+    # -- gradients ------------------------------------------------------------
+    def _loss_and_gradients(self, x, t):
+        """Gradient of checked ``x``, ``t``.  A non-finite gradient is
+        returned as it is (``step`` refuses it), like NpNet's."""
+        B = x.shape[0]
+        loss, _ = self._train(x, t, self._empty, 0.0, 0.0)
+        acts = self._region("acts", B * sum(self.layers[1:])).copy()
+        self._acts = [x] + self._split_acts(acts, B)          # kept for DADW, like NpNet's
+        self._dadw_memo = {}
+        g = self._region("grad", self.n_params)
+        grads, start = [], 0
+        for rows, cols in layer_shapes(self.layers):
+            grads.append(g[start:start + rows * cols].reshape(rows, cols).copy())
+            start += rows * cols
+        return loss, grads
+
+    def step(self, x, t, lr=10.0, momentum=0.5):
+        """One SGD-with-momentum update, v <- momentum v - lr g; w <- w + v.
+
+        Network.step's semantics and arithmetic (in the net's dtype), fused
+        into the kernel: gradient into a reused buffer, then the update in
+        place.  Returns the loss before the step; a refused call (bad input,
+        or a gradient that is not finite) changes neither weights nor momentum.
+        """
+        lr, momentum = self._check_step_args(lr, momentum)
+        x, t = self._batch(x, t)
+        loss, ok = self._train(x, t, self._velocity, lr, momentum)
+        if not ok:
+            raise FloatingPointError("gradient is not finite; weights left unchanged")
+        return float(loss)

@@ -1,0 +1,292 @@
+"""CyNet, the Cython + OpenMP kernel: exactness, threads, determinism, memory."""
+import os
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import nnetlib
+from helpers import problem, rel_err
+
+cynet = pytest.importorskip("nnetlib.cynet")
+if cynet._frontprop is None:
+    pytest.skip("nnetlib._frontprop is not built", allow_module_level=True)
+CyNet = cynet.CyNet
+_frontprop = cynet._frontprop
+
+ARCHS = [
+    [3, 4, 2], [2, 3, 3, 2],
+    [3, 5, 4, 3, 2, 2], [2, 6, 1, 4, 2, 3, 2], [4, 3, 5, 2, 6, 3, 4, 2],   # depth >= 5
+    [1, 1], [4, 1, 1, 3], [5, 1], [1, 3, 1],                                # width 1
+    [784, 16, 16, 10], [784, 64, 784],
+]
+
+
+def flat(grads):
+    return np.concatenate([np.ravel(g) for g in grads])
+
+
+def torch_gradients(layers, p, x, t):
+    return nnetlib.TorchNet(layers, params=p, dtype="float64").gradients(x, t)
+
+
+# -- exactness (float64) -----------------------------------------------------------
+
+@pytest.mark.parametrize("layers", ARCHS, ids=lambda l: "-".join(map(str, l)))
+@pytest.mark.parametrize("batch", [1, 2, 7])
+def test_float64_gradients_equal_npnet_and_torch(layers, batch):
+    p = nnetlib.init_params(layers, seed=len(layers) + batch, dtype="float64")
+    x, t = problem(layers, batch, seed=batch)
+    ref_np = nnetlib.NpNet(layers, params=p, dtype="float64").gradients(x, t)
+    ref_torch = torch_gradients(layers, p, x, t)
+    for threads in (1, 2, 3):
+        net = CyNet(layers, params=p, dtype="float64", num_threads=threads)
+        g = net.gradients(x, t)
+        assert [a.shape for a in g] == [a.shape for a in ref_np]
+        assert all(a.dtype == np.float64 for a in g)
+        assert rel_err(g, ref_np) <= 1e-10, threads
+        assert rel_err(g, ref_torch) <= 1e-10, threads
+        assert abs(net.loss(x, t) - nnetlib.NpNet(layers, params=p, dtype="float64").loss(x, t)) <= 1e-14
+
+
+@pytest.mark.parametrize("layers", [[784, 16, 16, 10], [784, 64, 784], [6, 9, 7, 8, 5, 3]],
+                         ids=lambda l: "-".join(map(str, l)))
+def test_float64_large_batch_with_many_jacobian_chunks(layers, monkeypatch):
+    """Batch larger than one Jacobian chunk, several blocks: still exact."""
+    monkeypatch.setattr(cynet, "JACOBIAN_CHUNK_BUDGET", 200)
+    p = nnetlib.init_params(layers, seed=3, dtype="float64")
+    x, t = problem(layers, 123, seed=5)
+    ref = torch_gradients(layers, p, x, t)
+    for threads in (1, 2, 4):
+        g = CyNet(layers, params=p, dtype="float64", num_threads=threads).gradients(x, t)
+        assert rel_err(g, ref) <= 1e-10
+
+
+def test_feedforward_and_dadw_like_npnet():
+    layers = [3, 4, 3, 2]
+    p = nnetlib.init_params(layers, seed=0, dtype="float64")
+    x, _ = problem(layers, 5)
+    cy, npn = CyNet(layers, params=p, dtype="float64"), nnetlib.NpNet(layers, params=p, dtype="float64")
+    assert np.max(np.abs(cy.feedforward(x) - npn.feedforward(x))) <= 1e-15
+    for l, q, k in [(3, 1, 0), (2, 0, 1), (3, 0, 2), (1, 3, 0)]:
+        assert np.max(np.abs(cy.DADW(l, q, k) - npn.DADW(l, q, k))) <= 1e-15
+    assert rel_err(cy.gradients_dadw(x, np.zeros((5, 2))), npn.gradients_dadw(x, np.zeros((5, 2)))) <= 1e-12
+
+
+# -- float32 -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("layers", [[784, 16, 16, 10], [784, 64, 784], [5, 4, 3, 3, 2, 2], [20, 8, 20]],
+                         ids=lambda l: "-".join(map(str, l)))
+def test_float32_agrees_with_float64(layers):
+    p = nnetlib.init_params(layers, seed=0, dtype="float64")
+    x, t = problem(layers, 16)
+    g64 = CyNet(layers, params=p, dtype="float64").gradients(x, t)
+    net32 = CyNet(layers, params=p, dtype="float32")
+    g32 = net32.gradients(x.astype("float32"), t.astype("float32"))
+    assert all(g.dtype == np.float32 for g in g32)
+    assert net32.feedforward(x).dtype == np.float32
+    assert rel_err(g32, g64) <= 1e-4
+
+
+@pytest.mark.parametrize("layers", [[784, 16, 16, 10], [784, 64, 784], [7, 6, 5, 4, 3]],
+                         ids=lambda l: "-".join(map(str, l)))
+def test_float32_one_and_two_threads_agree(layers):
+    p = nnetlib.init_params(layers, seed=1, dtype="float32")
+    x, t = problem(layers, 250, dtype="float32")
+    g1 = CyNet(layers, params=p, num_threads=1).gradients(x, t)
+    g2 = CyNet(layers, params=p, num_threads=2).gradients(x, t)
+    assert rel_err(g1, g2) <= 1e-5
+
+
+def test_kernel_sigmoid_is_accurate_and_stable():
+    from scipy.special import expit
+    for dtype in (np.float32, np.float64):
+        eps, tiny = np.finfo(dtype).eps, np.finfo(dtype).tiny
+        h = np.concatenate([np.linspace(-100, 100, 100000),
+                            [0.0, -0.0, 1e30, -1e30, np.inf, -np.inf, np.finfo(dtype).max, -np.finfo(dtype).max]])
+        h = h.astype(dtype)
+        out = h.reshape(-1, 8).copy()                 # rows of 8, zero bias
+        _frontprop.bias_sigmoid(out, np.zeros(8, dtype))
+        out = out.ravel()
+        ref = expit(h.astype(np.float64))
+        assert np.all((out >= 0) & (out <= 1))
+        normal = ref > 1e3 * tiny
+        assert np.max(np.abs(out[normal] - ref[normal]) / ref[normal]) <= 4 * eps
+        assert np.max(np.abs(out - ref)) <= 2 * eps
+        nan = np.array([[np.nan, 0.0, np.nan]], dtype)
+        _frontprop.bias_sigmoid(nan, np.array([0.0, np.nan, 1.0], dtype))
+        assert np.all(np.isnan(nan))
+
+
+# -- threads and determinism ------------------------------------------------------------
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bitwise_determinism_for_fixed_thread_count(threads, dtype):
+    layers = [784, 16, 16, 10]
+    x, t = problem(layers, 300, seed=2, dtype=dtype)
+    a = CyNet(layers, seed=7, dtype=dtype, num_threads=threads)
+    b = CyNet(layers, seed=7, dtype=dtype, num_threads=threads)
+    for _ in range(4):
+        assert a.step(x, t) == b.step(x, t)
+    assert np.array_equal(a.params, b.params) and np.array_equal(a.velocity, b.velocity)
+
+
+def test_num_threads_none_follows_openmp_limits():
+    from threadpoolctl import threadpool_limits
+    net = CyNet([4, 3, 2])
+    assert net.num_threads is None
+    if not _frontprop.openmp_enabled():
+        assert net.threads() == 1
+        return
+    assert net.threads() == _frontprop.max_threads()
+    with threadpool_limits(limits=1, user_api="openmp"):
+        assert net.threads() == 1
+    assert CyNet([4, 3, 2], num_threads=3).threads() == 3
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_bad_num_threads(bad):
+    with pytest.raises(ValueError, match="num_threads"):
+        CyNet([4, 3, 2], num_threads=bad)
+
+
+def test_blas_thread_settings_are_restored():
+    from threadpoolctl import threadpool_info
+    layers = [20, 8, 20]
+    before = [(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+    net = CyNet(layers, seed=0, num_threads=2)
+    net.step(*problem(layers, 10, dtype="float32"))
+    after = [(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+    assert before == after
+
+
+# -- step --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("layers", [[6, 5, 4, 3], [784, 16, 16, 10], [20, 8, 20], [3, 1]],
+                         ids=lambda l: "-".join(map(str, l)))
+def test_step_semantics_equal_npnet(layers):
+    p = nnetlib.init_params(layers, seed=4, dtype="float64")
+    ours = CyNet(layers, params=p, dtype="float64", num_threads=2)
+    ref = nnetlib.NpNet(layers, params=p, dtype="float64")
+    for i, (lr, mom) in enumerate([(3.0, 0.7), (10.0, 0.5), (0.5, 0.0), (2.0, 0.9)]):
+        x, t = problem(layers, 9 - i, seed=i)          # batch size changes too
+        l1, l2 = ours.step(x, t, lr=lr, momentum=mom), ref.step(x, t, lr=lr, momentum=mom)
+        assert isinstance(l1, float) and abs(l1 - l2) <= 1e-12
+    assert rel_err([ours.params], [ref.params]) <= 1e-12
+    assert rel_err([ours.velocity], [ref.velocity]) <= 1e-12
+    for w, r in zip(ours.weights, ref.weights):      # the views follow the flat buffer
+        assert np.array_equal(w, r) or rel_err([w], [r]) <= 1e-12
+
+
+def test_step_float32_matches_npnet_float32():
+    layers = [784, 16, 16, 10]
+    x, t = problem(layers, 64, dtype="float32")
+    ours, ref = CyNet(layers, seed=1, num_threads=1), nnetlib.NpNet(layers, seed=1)
+    for _ in range(3):
+        assert abs(ours.step(x, t) - ref.step(x, t)) <= 1e-6
+    assert ours.params.dtype == np.float32
+    assert rel_err([ours.params], [ref.params]) <= 1e-5
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_non_finite_gradient_is_refused_and_changes_nothing(dtype):
+    """Finite inputs whose gradient overflows: x near the float max, W^0 = 0
+    (so h^1 = 0 whatever x is) and W^1 with opposite rows (so h^2 = 0 too,
+    no saturation); grad W^0 = sum_b x_b delta^0_b is then about -6 x."""
+    layers = [3, 2, 2]
+    net = CyNet(layers, seed=0, dtype=dtype, num_threads=2)
+    net.step(*problem(layers, 4, dtype=dtype), lr=0.1)   # some momentum to protect
+    w0 = np.zeros((4, 2))
+    w1 = np.array([[100.0, 100.0], [-100.0, -100.0], [0.0, 0.0]])
+    net.params = np.concatenate([w0.ravel(), w1.ravel()])
+    before, vel = net.params, net.velocity
+    x = np.full((8, 3), np.finfo(dtype).max / 4, dtype)
+    t = np.ones((8, 2), dtype)
+    with pytest.raises(FloatingPointError):
+        net.step(x, t)
+    assert np.array_equal(net.params, before) and np.array_equal(net.velocity, vel)
+    with pytest.raises(FloatingPointError), np.errstate(over="ignore", invalid="ignore"):
+        nnetlib.NpNet(layers, params=before, dtype=dtype).step(x, t)
+
+
+def test_save_and_load_with_num_threads(tmp_path):
+    layers = [5, 4, 3]
+    net = CyNet(layers, seed=1, dtype="float64", num_threads=1)
+    x, t = problem(layers, 6)
+    net.step(x, t, lr=2.0, momentum=0.9)
+    net.save(tmp_path / "c.npz")
+    back = CyNet.load(tmp_path / "c.npz", num_threads=2)
+    assert back.num_threads == 2 and back.dtype == np.float64
+    assert np.array_equal(back.params, net.params) and np.array_equal(back.velocity, net.velocity)
+    assert back.step(x, t, lr=2.0, momentum=0.9) == net.step(x, t, lr=2.0, momentum=0.9)
+
+
+# -- memory ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("layers", [[784, 16, 16, 10], [784, 64, 784]], ids=lambda l: "-".join(map(str, l)))
+def test_training_memory_is_bounded(layers):
+    """Peak extra memory (numpy allocations, workspace included) over a few
+    steps of MNIST-sized batches stays far below 100 MB."""
+    x, t = problem(layers, 1000, dtype="float32")
+    net = CyNet(layers, seed=0, num_threads=2)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        for _ in range(3):
+            net.step(x, t)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert peak < 100e6
+    # no (B, n_L, n_{k+1}) or (B, n_k + 1, n_{k+1}) tensor: workspace is O(B sum n_l + P)
+    assert net._buf.nbytes <= 4 * (2 * 1000 * sum(layers[1:]) + 1000 * layers[-2] + 4 * net.n_params
+                                   + 2 * 2 * cynet.JACOBIAN_CHUNK_BUDGET)
+
+
+# -- property test -----------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(layers=st.lists(st.integers(1, 7), min_size=2, max_size=7),
+       batch=st.integers(1, 9), seed=st.integers(0, 2**32 - 1),
+       scale=st.floats(0.1, 3.0), threads=st.integers(1, 4))
+def test_property_random_architectures(layers, batch, seed, scale, threads):
+    rng = np.random.default_rng(seed)
+    p = rng.standard_normal(nnetlib.n_params(layers)) * scale
+    x = rng.standard_normal((batch, layers[0])) * scale
+    t = rng.random((batch, layers[-1]))
+    ref = flat(torch_gradients(layers, p, x, t))
+    net = CyNet(layers, params=p, dtype="float64", num_threads=threads)
+    g = flat(net.gradients(x, t))
+    assert np.max(np.abs(g - ref)) <= 1e-10 * max(np.max(np.abs(ref)), 1e-300) + 1e-300
+    npn = nnetlib.NpNet(layers, params=p, dtype="float64")
+    assert abs(net.step(x, t, lr=1.5, momentum=0.3) - npn.step(x, t, lr=1.5, momentum=0.3)) <= 1e-12
+    assert np.max(np.abs(net.params - npn.params)) <= 1e-10 * max(1.0, np.max(np.abs(npn.params)))
+
+
+def test_kernel_source_path():
+    path = cynet.kernel_source_path()
+    assert os.path.isabs(path) and path.endswith("_frontprop.pyx") and os.path.isfile(path)
+    with open(path) as f:
+        src = f.read()
+    assert "cython_blas" in src and "prange" in src
+    assert "from ." not in src and "cimport nnetlib" not in src   # compiles standalone
+
+
+def test_kernel_refuses_a_plan_that_does_not_fit():
+    layers = [5, 4, 3, 2]
+    net = CyNet(layers, seed=0, dtype="float64", num_threads=2)
+    x, t = problem(layers, 6)
+    plan, buf = net._workspace(6)
+    v = np.zeros(net.n_params)
+    for i in range(len(plan)):
+        bad = plan.copy()
+        bad[i] += 1
+        with pytest.raises(ValueError):
+            _frontprop.train(net._flat.copy(), v, x, t, bad, buf.copy(), 1.0, 0.5)
+    with pytest.raises(ValueError):
+        _frontprop.train(net._flat.copy(), v, x, t, plan, buf[:-1].copy(), 1.0, 0.5)
+    with pytest.raises(ValueError):
+        _frontprop.train(net._flat.copy(), v, x[:5], t[:5], plan, buf.copy(), 1.0, 0.5)
+    assert _frontprop.train(net._flat.copy(), v, x, t, plan, buf.copy(), 1.0, 0.5)[0] == _frontprop.OK
