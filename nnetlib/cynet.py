@@ -34,7 +34,6 @@ except ImportError as exc:  # not built: CyNet refuses to start, the rest works
     _IMPORT_ERROR = exc
 else:
     _IMPORT_ERROR = None
-    _FIELDS = _frontprop.PLAN_FIELDS
 
 #: entries in each of a thread's two Jacobian buffers (a chunk of samples
 #: times n_l n_{k+1}); 32 Ki entries = 128 KiB in float32, cache-sized
@@ -88,21 +87,30 @@ class CyNet(NpNet):
     """Frontprop in Cython + OpenMP; NpNet's interface (DADW included).
 
     ``CyNet(layers, *, params=None, init="kaiming", seed=None,
-    dtype="float32", num_threads=None)``.
+    dtype="float32", num_threads=None, kernel=None)``.  ``kernel`` is a
+    module compiled from ``kernel_source_path()`` (notebook 03 builds one
+    with ``%%cython``); by default the package's ``nnetlib._frontprop``.
     """
 
     def __init__(self, layers, *, params=None, init="kaiming", seed=None, dtype="float32",
-                 num_threads=None):
-        if _frontprop is None:
+                 num_threads=None, kernel=None):
+        if kernel is not None:
+            missing = [name for name in ("train", "forward", "make_plan", "PLAN_FIELDS", "openmp_enabled")
+                       if not hasattr(kernel, name)]
+            if missing:
+                raise ValueError(f"kernel lacks {', '.join(missing)}: not a build of _frontprop.pyx")
+        elif _frontprop is None:
             raise ImportError(
                 "CyNet needs the compiled kernel nnetlib._frontprop; build it with "
                 f"'python setup.py build_ext --inplace' or 'pip install -e .' ({_IMPORT_ERROR})")
         self.num_threads = self._check_threads(num_threads)
+        self._kernel = kernel if kernel is not None else _frontprop
+        self._fields = self._kernel.PLAN_FIELDS
         super().__init__(layers, params=params, init=init, seed=seed, dtype=dtype)
         self._plan_key = None
         self._empty = np.empty(0, self.dtype)
         # a plan without a buffer: forward() reads only its layer part
-        self._layer_plan = np.asarray(_frontprop.make_plan(self.layers, 1, 1, 1), dtype=np.intp)
+        self._layer_plan = np.asarray(self._kernel.make_plan(self.layers, 1, 1, 1), dtype=np.intp)
 
     @staticmethod
     def _check_threads(num_threads):
@@ -121,9 +129,9 @@ class CyNet(NpNet):
     def threads(self):
         """The number of threads (= row blocks, at most the batch size) the
         next call will use."""
-        if not _frontprop.openmp_enabled():
+        if not self._kernel.openmp_enabled():
             return 1
-        n = self.num_threads if self.num_threads is not None else _frontprop.max_threads()
+        n = self.num_threads if self.num_threads is not None else self._kernel.max_threads()
         return max(1, int(n))
 
     def _workspace(self, batch):
@@ -131,14 +139,14 @@ class CyNet(NpNet):
         key = (batch, self.threads())
         if key != self._plan_key:
             self._plan_key = self._plan = self._buf = None      # free the old buffer first
-            plan = _frontprop.make_plan(self.layers, batch, key[1], JACOBIAN_CHUNK_BUDGET)
+            plan = self._kernel.make_plan(self.layers, batch, key[1], JACOBIAN_CHUNK_BUDGET)
             self._plan = np.asarray(plan, dtype=np.intp)
-            self._buf = np.empty(plan[_FIELDS["size"]], self.dtype)
+            self._buf = np.empty(plan[self._fields["size"]], self.dtype)
             self._plan_key = key
         return self._plan, self._buf
 
     def _region(self, name, length):
-        start = int(self._plan[_FIELDS[name]])
+        start = int(self._plan[self._fields[name]])
         return self._buf[start:start + length]
 
     def _batch(self, x, t):
@@ -156,18 +164,18 @@ class CyNet(NpNet):
         """Run the kernel; returns its loss and whether the gradient is finite."""
         plan, buf = self._workspace(x.shape[0])
         with _blas_one_thread():
-            status, loss = _frontprop.train(self._flat, v, x, t, plan, buf, lr, momentum)
-        if status == _frontprop.BAD_INPUT:
+            status, loss = self._kernel.train(self._flat, v, x, t, plan, buf, lr, momentum)
+        if status == self._kernel.BAD_INPUT:
             check_batch(x, t, self.layers, self.dtype)          # raises, naming x or t
             raise ValueError("x or t contains NaN or inf")
-        return loss, status == _frontprop.OK
+        return loss, status == self._kernel.OK
 
     # -- forward ----------------------------------------------------------------
     def _forward(self, x):
         B = x.shape[0]
         flat = np.empty(B * sum(self.layers[1:]), self.dtype)
         with _blas_one_thread():
-            _frontprop.forward(self._flat, x, self._layer_plan, flat, self.threads())
+            self._kernel.forward(self._flat, x, self._layer_plan, flat, self.threads())
         acts = [x] + self._split_acts(flat, B)
         self._acts = acts          # the last feedforward, for DADW
         self._dadw_memo = {}

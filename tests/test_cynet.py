@@ -290,3 +290,18 @@ def test_kernel_refuses_a_plan_that_does_not_fit():
     with pytest.raises(ValueError):
         _frontprop.train(net._flat.copy(), v, x[:5], t[:5], plan, buf.copy(), 1.0, 0.5)
     assert _frontprop.train(net._flat.copy(), v, x, t, plan, buf.copy(), 1.0, 0.5)[0] == _frontprop.OK
+
+
+def test_kernel_argument_takes_a_build_of_the_pyx():
+    import types
+    import nnetlib._frontprop as package_kernel
+    from nnetlib import CyNet, NpNet
+    layers = [5, 4, 3]
+    x = np.random.default_rng(0).random((7, 5))
+    t = np.random.default_rng(1).random((7, 3))
+    p = NpNet(layers, seed=0, dtype="float64").params
+    a = CyNet(layers, params=p, dtype="float64", kernel=package_kernel).gradients(x, t)
+    b = CyNet(layers, params=p, dtype="float64").gradients(x, t)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    with pytest.raises(ValueError, match="kernel lacks"):
+        CyNet(layers, kernel=types.SimpleNamespace(train=None))
