@@ -23,7 +23,8 @@ Method
 ------
 * For each net, each implementation is timed on ``batches`` consecutive
   batches (1..k of the file), after one untimed warm-up batch (batch 0) run
-  under the same thread setting.  Rounds over the implementations are
+  under the same thread setting and a pause of ``SETTLE_S`` seconds, so that
+  the thread pools of the implementation timed before have gone idle.  Rounds over the implementations are
   repeated and interleaved (A B C ... A B C ..., ``repeats`` rounds) so that
   drifts of the machine (clock, other load) hit every implementation alike;
   the figure is the median round.  It is extrapolated to an epoch as
@@ -98,6 +99,12 @@ PY_BUDGET_S = 120.0
 #: PyNet's memory is probed only when one of its samples took less than this
 PY_MEMORY_MAX_S = 30.0
 #: training steps run by each memory probe (the first step's allocations count)
+#: idle seconds between the warm-up and the timed batches.  OpenBLAS and
+#: OpenMP workers spin for up to ~0.1 s after their last job; without a pause
+#: the previous implementation's spinning threads steal a core from the next
+#: one and every xN column is measured on one core (seen here: cy x2 slower
+#: than cy x1 with no pause, 1.8x faster with 0.3 s).
+SETTLE_S = 0.3
 MEMORY_BATCHES = 3
 MEMORY_TIMEOUT_S = 600
 
@@ -334,6 +341,7 @@ class _Runner:
                 torch.cuda.synchronize()
                 return time.perf_counter() - start
             self._steps([0])                                                            # warm-up
+            time.sleep(SETTLE_S)                       # let other pools' spinning workers sleep
             start = time.perf_counter()
             self._steps(range(1, self.batches + 1))
             return time.perf_counter() - start
