@@ -87,6 +87,13 @@ def new_axes(n=1, ncols=None, figsize=None, **subplot_kw):
     return (fig, flat[0]) if n == 1 else (fig, flat[:n])
 
 
+def _label(ax, xlabel=None, ylabel=None, title=None):
+    """Set whichever of the axis labels and title are given."""
+    for setter, text in ((ax.set_xlabel, xlabel), (ax.set_ylabel, ylabel), (ax.set_title, title)):
+        if text:
+            setter(text)
+
+
 def _color(i):
     return COLORS[i % len(COLORS)]
 
@@ -118,12 +125,7 @@ def plot_curves(ax, xs, ys_dict, xlabel=None, ylabel=None, title=None, seed=None
             ax.plot(rx, ry, color=_color(j), linestyle="--", marker="o", linewidth=1.2, label=name)
     if logy:
         ax.set_yscale("log")
-    if xlabel:
-        ax.set_xlabel(xlabel)
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
+    _label(ax, xlabel, ylabel, title)
     if legend:
         ax.legend()
     return ax
@@ -162,10 +164,7 @@ def bar_log(ax, labels, values, ylabel=None, title=None, annotate=True, fmt="{:.
         ax.legend()
     top = values.max() if seed is None else np.nanmax(np.append(seed, values.max()))
     ax.set_ylim(top=top * 3)
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
+    _label(ax, ylabel=ylabel, title=title)
     return ax
 
 
@@ -246,8 +245,7 @@ def confusion_matrix_plot(ax, cm, class_names=None, normalize=False, annotate=Tr
                 text = f"{v:.2f}" if normalize else f"{int(round(v))}"
                 ax.text(c, r, text, ha="center", va="center", fontsize=6 if n > 6 else 8,
                         color="white" if v > 0.6 * top else "black")
-    if title:
-        ax.set_title(title)
+    _label(ax, title=title)
     return ax
 
 
@@ -278,12 +276,7 @@ def histogram(ax, values, log=True, bins=40, xlabel=None, ylabel="count", title=
         ax.hist(values, bins=int(bins), color=color or COLORS[0], label=label)
     if vline is not None:
         ax.axvline(vline, color=COLORS[1], linestyle="--", linewidth=1.2)
-    if xlabel:
-        ax.set_xlabel(xlabel)
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
+    _label(ax, xlabel, ylabel, title)
     if label is not None:
         ax.legend()
     return ax
