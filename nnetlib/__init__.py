@@ -16,19 +16,18 @@ FrontNet    generalized frontprop: tanh/ReLU, cross-entropy,      08
 BackpropNet the reverse sweep in NumPy, for comparison            08
 ==========  ===================================================  ==========
 """
+import importlib
+
 from . import data
 from ._openmp_helpers import openmp_enabled
-from .cynet import CyNet
-from .data import batches, load_mnist, mnist_task, one_hot
 from .backprop import BackpropNet
 from .costmodel import backprop_macs, frontprop_macs
-from .forward_gradient import ForwardGradientNet
+from .cynet import CyNet
+from .data import batches, load_mnist, mnist_task, one_hot
 from .generalized import FrontNet
-from .gpunet import GpuNet
 from .network import Network, init_params, n_params, read_checkpoint
 from .npnet import NpNet
 from .pynet import PyNet
-from .torchnet import TorchNet
 from .training import History, evaluate, train
 
 __all__ = ["Network", "PyNet", "NpNet", "CyNet", "GpuNet", "TorchNet", "init_params", "n_params",
@@ -36,3 +35,19 @@ __all__ = ["Network", "PyNet", "NpNet", "CyNet", "GpuNet", "TorchNet", "init_par
            "one_hot", "openmp_enabled", "data", "FrontNet", "BackpropNet", "ForwardGradientNet",
            "frontprop_macs", "backprop_macs"]
 __version__ = "0.1.0"
+
+# Classes built on PyTorch load it on first use, so that `import nnetlib`
+# (the loader, the NumPy and Cython nets) does not pay for `import torch`.
+_TORCH_CLASSES = {"TorchNet": ".torchnet", "GpuNet": ".gpunet", "ForwardGradientNet": ".forward_gradient"}
+
+
+def __getattr__(name):
+    if name in _TORCH_CLASSES:
+        value = getattr(importlib.import_module(_TORCH_CLASSES[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_TORCH_CLASSES))
