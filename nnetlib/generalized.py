@@ -65,6 +65,7 @@ from scipy.special import expit
 
 from ._checks import check_array, check_batch, check_positive
 from .network import (CHECKPOINT_MAGIC, CHECKPOINT_VERSION, Network, write_atomically)
+from .npnet import forward_jacobian, frontprop_deltas, jacobian_chunk
 
 #: largest number of Jacobian entries held at once (per chunk of samples)
 JACOBIAN_BUDGET = 1 << 22
@@ -404,22 +405,6 @@ class FrontNet(GeneralNet):
     sweep of hidden Jacobians with the chosen activation's slopes and masks,
     contracted at the output with dE/dh^L."""
 
-    def _jacobian(self, slopes, k, stop):
-        """J^{stop,k} = da^stop/dh^{k+1} for every sample, swept forward in l.
-
-        A ``(B, n_{k+1})`` vector when diagonal (stop == k + 1), else
-        ``(B, n_stop, n_{k+1})``.
-        """
-        J = slopes[k + 1]
-        for l in range(k + 2, stop + 1):
-            s = slopes[l]
-            wt = self._weights[l - 1][:-1].T                       # (n_l, n_{l-1})
-            if J.ndim == 2:                                        # diag(s^l) W^T diag(s^{k+1})
-                J = s[:, :, None] * wt[None, :, :] * J[:, None, :]
-            else:
-                J = s[:, :, None] * np.matmul(wt, J)
-        return J
-
     def jacobian(self, x, l, k, masks=None):
         """J^{l,k} = da^l/dh^{k+1} for each sample of ``x`` as a dense
         ``(B, n_l, n_{k+1})`` array, for hidden l with k + 1 <= l."""
@@ -428,7 +413,7 @@ class FrontNet(GeneralNet):
         if not (0 <= k and k + 1 <= l <= L - 1):
             raise ValueError(f"need 0 <= k and k + 1 <= l <= {L - 1}, got l={l}, k={k}")
         _, slopes, _ = self._forward_train(x, self._check_masks(masks, x.shape[0]))
-        J = self._jacobian(slopes, k, l)
+        J = forward_jacobian(slopes, self._weights, k, l)
         if J.ndim == 2:
             J = J[:, :, None] * np.eye(J.shape[1], dtype=self.dtype)
         return J
@@ -441,17 +426,10 @@ class FrontNet(GeneralNet):
         deltas[L - 1] = d_out
         if L == 1:
             return deltas
-        u = d_out @ self._weights[L - 1][:-1].T                    # (B, n_{L-1})
-        widest = max((self.layers[l] * self.layers[k + 1]
-                      for k in range(L) for l in range(k + 1, L)), default=1)
-        chunk = max(1, JACOBIAN_BUDGET // widest)
+        chunk = jacobian_chunk(self.layers, JACOBIAN_BUDGET)
         for start in range(0, B, chunk):
             part = slice(start, start + chunk)
             sl = [None] + [s[part] for s in slopes[1:]]
-            for k in range(L - 1):
-                J = self._jacobian(sl, k, L - 1)
-                if J.ndim == 2:
-                    deltas[k][part] = u[part] * J
-                else:
-                    deltas[k][part] = np.einsum("br,brj->bj", u[part], J)
+            for k, d in enumerate(frontprop_deltas(sl, self._weights, d_out[part])[:-1]):
+                deltas[k][part] = d
         return deltas

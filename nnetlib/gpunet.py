@@ -35,6 +35,7 @@ import torch
 
 from ._checks import check_array, check_params
 from .network import Network, layer_shapes
+from .npnet import frontprop_deltas, jacobian_chunk, sigmoid_slopes
 
 _TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -222,41 +223,10 @@ class GpuNet(Network):
             acts.append(torch.sigmoid(torch.addmm(w[-1], acts[-1], w[:-1])))
         return acts
 
-    def _jacobian(self, acts, k, stop):
-        """J^{stop,k} = da^stop/dh^{k+1}, swept forward in l: a ``(B, n_{k+1})``
-        diagonal when stop == k + 1, else ``(B, n_stop, n_{k+1})``."""
-        J = acts[k + 1] * (1 - acts[k + 1])
-        for l in range(k + 2, stop + 1):
-            gl = acts[l] * (1 - acts[l])
-            wt = self._w[l - 1][:-1].T                        # (n_l, n_{l-1})
-            if J.ndim == 2:                                   # diag(g') W^T diag(s)
-                J = gl[:, :, None] * wt[None, :, :] * J[:, None, :]
-            else:
-                J = gl[:, :, None] * torch.matmul(wt, J)
-        return J
-
     def _deltas(self, acts, e):
         """delta^k = e^T J^{L,k} for k = 0 .. L-1, each ``(B, n_{k+1})``."""
-        L = len(self.layers) - 1
-        es = e * (acts[L] * (1 - acts[L]))                    # e^T diag(g'(h^L))
-        deltas = [None] * L
-        deltas[L - 1] = es
-        if L == 1:
-            return deltas
-        u = es @ self._w[L - 1][:-1].T                        # (B, n_{L-1})
-        for k in range(L - 1):
-            J = self._jacobian(acts, k, L - 1)
-            if J.ndim == 2:
-                deltas[k] = u * J
-            else:
-                deltas[k] = torch.bmm(u.unsqueeze(1), J).squeeze(1)
-        return deltas
-
-    def _chunk(self):
-        L = len(self.layers) - 1
-        widest = max((self.layers[l] * self.layers[k + 1]
-                      for k in range(L) for l in range(k + 1, L)), default=1)
-        return max(1, JACOBIAN_BUDGET // widest)
+        slopes = sigmoid_slopes(acts)
+        return frontprop_deltas(slopes, self._w, e * slopes[-1])
 
     def _loss_and_grad_t(self, x, t):
         """Loss (0-dim tensor) of checked device tensors; the gradient is
@@ -265,7 +235,7 @@ class GpuNet(Network):
         e = acts[-1] - t
         loss = (e * e).mean()
         B = x.shape[0]
-        chunk = self._chunk()
+        chunk = jacobian_chunk(self.layers, JACOBIAN_BUDGET)
         if B <= chunk:
             deltas = self._deltas(acts, e)
         else:                                                 # bound the Jacobians' memory

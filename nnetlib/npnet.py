@@ -32,6 +32,56 @@ from .network import Network
 JACOBIAN_BUDGET = 1 << 22
 
 
+def sigmoid_slopes(acts):
+    """[None, g'(h^1), ..., g'(h^L)] from the activations, g' = a (1 - a)."""
+    return [None] + [a * (1 - a) for a in acts[1:]]
+
+
+def forward_jacobian(slopes, weights, k, stop):
+    """J^{stop,k} = da^stop/dh^{k+1} for every sample, eq. (2) swept forward in l.
+
+    ``slopes[l]`` is g'(h^l) (B, n_l), masks included where dropout applies;
+    ``weights[l]`` is W^l, (n_l + 1, n_{l+1}).  Returns the diagonal as a
+    ``(B, n_{k+1})`` vector when stop == k + 1, else ``(B, n_stop, n_{k+1})``.
+    Written with operators only, so NumPy arrays and torch tensors both work
+    (NpNet, FrontNet and GpuNet share it).
+    """
+    J = slopes[k + 1]
+    for l in range(k + 2, stop + 1):
+        wt = weights[l - 1][:-1].T                            # (n_l, n_{l-1})
+        if J.ndim == 2:                                       # diag(g') W^T diag(s)
+            J = slopes[l][:, :, None] * wt[None, :, :] * J[:, None, :]
+        else:
+            J = slopes[l][:, :, None] * (wt @ J)
+    return J
+
+
+def frontprop_deltas(slopes, weights, d_out):
+    """delta^k = dE/dh^L W^{L-1}^T J^{L-1,k}, k = 0 .. L-1, each (B, n_{k+1}).
+
+    ``d_out`` is dE/dh^L up to a constant (e diag(g'(h^L)) for the squared
+    error).  The last step of the recursion is contracted with it at once,
+    u = d_out W^{L-1}[:-1]^T, so no (B, n_L, n_{k+1}) array is formed.
+    """
+    L = len(weights)
+    deltas = [None] * L
+    deltas[L - 1] = d_out
+    if L == 1:
+        return deltas
+    u = d_out @ weights[L - 1][:-1].T                         # (B, n_{L-1})
+    for k in range(L - 1):
+        J = forward_jacobian(slopes, weights, k, L - 1)
+        deltas[k] = u * J if J.ndim == 2 else (u[:, None, :] @ J)[:, 0, :]
+    return deltas
+
+
+def jacobian_chunk(layers, budget):
+    """Samples per chunk so that no hidden Jacobian exceeds ``budget`` entries."""
+    L = len(layers) - 1
+    widest = max((layers[l] * layers[k + 1] for k in range(L) for l in range(k + 1, L)), default=1)
+    return max(1, budget // widest)
+
+
 class NpNet(Network):
     """Frontprop in NumPy, batched; see the module docstring for the math."""
 
@@ -97,34 +147,12 @@ class NpNet(Network):
         Returns a vector ``(B, n_{k+1})`` when the Jacobian is diagonal
         (stop == k + 1) and a ``(B, n_stop, n_{k+1})`` array otherwise.
         """
-        s = acts[k + 1] * (1 - acts[k + 1])                   # J^{k+1,k}, diagonal
-        J = s
-        for l in range(k + 2, stop + 1):
-            gl = acts[l] * (1 - acts[l])
-            wt = self._weights[l - 1][:-1].T                  # (n_l, n_{l-1})
-            if J.ndim == 2:                                   # diag(g') W^T diag(s)
-                J = gl[:, :, None] * wt[None, :, :] * J[:, None, :]
-            else:
-                J = gl[:, :, None] * np.matmul(wt, J)
-        return J
+        return forward_jacobian(sigmoid_slopes(acts), self._weights, k, stop)
 
     def _deltas(self, acts, e):
         """delta^k = e^T J^{L,k}, for k = 0 .. L-1, shape (B, n_{k+1})."""
-        L = len(self.layers) - 1
-        gL = acts[L] * (1 - acts[L])
-        es = e * gL                                           # e^T diag(g'(h^L))
-        deltas = [None] * L
-        deltas[L - 1] = es
-        if L == 1:
-            return deltas
-        u = es @ self._weights[L - 1][:-1].T                  # (B, n_{L-1})
-        for k in range(L - 1):
-            J = self.jacobians(acts, k, L - 1)
-            if J.ndim == 2:
-                deltas[k] = u * J
-            else:
-                deltas[k] = np.einsum("br,brj->bj", u, J)
-        return deltas
+        slopes = sigmoid_slopes(acts)
+        return frontprop_deltas(slopes, self._weights, e * slopes[-1])
 
     def _loss_and_gradients(self, x, t):
         acts = self._forward(x)
@@ -133,9 +161,7 @@ class NpNet(Network):
         L = len(self.layers) - 1
         B = x.shape[0]
         c = self.dtype.type(2 / e.size)
-        widest = max((self.layers[l] * self.layers[k + 1]
-                      for k in range(L) for l in range(k + 1, L)), default=1)
-        chunk = max(1, JACOBIAN_BUDGET // widest)
+        chunk = jacobian_chunk(self.layers, JACOBIAN_BUDGET)
         deltas = [np.empty((B, self.layers[k + 1]), self.dtype) for k in range(L)]
         for start in range(0, B, chunk):
             part = slice(start, start + chunk)

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from ._checks import check_array, check_positive
+from ._checks import check_array
 from ._progress import progress_bar
 from .data import one_hot
 from .network import read_checkpoint
