@@ -13,7 +13,7 @@ VENV = .venv
 BIN = $(VENV)/bin
 PIP = $(BIN)/python -m pip
 STAMP = $(VENV)/.installed
-PYX = $(wildcard nnetlib/*.pyx)
+PYX = $(wildcard nnetlib/_ext/*.pyx)
 NOTEBOOKS = $(sort $(wildcard notebooks/*.ipynb))
 # seconds one notebook cell may run, in `make report` and in nbval
 CELL_TIMEOUT ?= 1200
@@ -52,7 +52,7 @@ $(STAMP): $(BIN)/python pyproject.toml setup.py constraints.txt $(PYX)
 	$(PIP) install --quiet -c constraints.txt setuptools wheel Cython numpy scipy
 	$(PIP) install --quiet --no-build-isolation -c constraints.txt -e '.[test,report]'
 	$(BIN)/python setup.py --quiet build_ext --inplace
-	@$(BIN)/python -c 'import nnetlib._openmp_helpers as h; \
+	@$(BIN)/python -c 'import nnetlib._ext._openmp_helpers as h; \
 	    print("nnetlib: OpenMP on," if h.openmp_enabled() else \
 	          "nnetlib: WARNING: built WITHOUT OpenMP (serial kernel);", \
 	          "max threads", h.openmp_max_threads())'
@@ -130,5 +130,5 @@ lab: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist report *.egg-info .pytest_cache .hypothesis
-	rm -f nnetlib/*.so nnetlib/_frontprop.c nnetlib/_openmp_helpers.c
+	rm -f nnetlib/_ext/*.so nnetlib/_ext/*.c
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

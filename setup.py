@@ -122,8 +122,8 @@ class BuildExt(build_ext):
 
 def _extension(name):
     return Extension(
-        f"nnetlib.{name}",
-        sources=[os.path.join("nnetlib", f"{name}.pyx")],
+        f"nnetlib._ext.{name}",
+        sources=[os.path.join("nnetlib", "_ext", f"{name}.pyx")],
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )

@@ -19,15 +19,15 @@ BackpropNet the reverse sweep in NumPy, for comparison            08
 import importlib
 
 from . import data
-from ._openmp_helpers import openmp_enabled
-from .backprop import BackpropNet
-from .costmodel import backprop_macs, frontprop_macs
-from .cynet import CyNet
+from ._ext._openmp_helpers import openmp_enabled
 from .data import batches, load_mnist, mnist_task, one_hot
-from .generalized import FrontNet
-from .network import Network, init_params, n_params, read_checkpoint
-from .npnet import NpNet
-from .pynet import PyNet
+from .nets.backprop import BackpropNet
+from .nets.base import Network, init_params, n_params, read_checkpoint
+from .nets.cynet import CyNet
+from .nets.front import FrontNet
+from .nets.npnet import NpNet
+from .nets.pynet import PyNet
+from .report.costmodel import backprop_macs, frontprop_macs
 from .training import History, evaluate, train
 
 __all__ = ["Network", "PyNet", "NpNet", "CyNet", "GpuNet", "TorchNet", "init_params", "n_params",
@@ -38,7 +38,8 @@ __version__ = "0.1.0"
 
 # Classes built on PyTorch load it on first use, so that `import nnetlib`
 # (the loader, the NumPy and Cython nets) does not pay for `import torch`.
-_TORCH_CLASSES = {"TorchNet": ".torchnet", "GpuNet": ".gpunet", "ForwardGradientNet": ".forward_gradient"}
+_TORCH_CLASSES = {"TorchNet": ".nets.torchnet", "GpuNet": ".nets.gpunet",
+                  "ForwardGradientNet": ".nets.forward_gradient"}
 
 
 def __getattr__(name):

@@ -271,12 +271,12 @@ def make_net(impl, layers, params, dtype, threads):
     if impl == "np":
         return NpNet(layers, params=params, dtype=dtype)
     if impl in ("cy1", "cyN"):
-        from .cynet import CyNet
+        from .nets.cynet import CyNet
         return CyNet(layers, params=params, dtype=dtype, num_threads=threads)
     if impl in ("tr1", "trN"):
         return TorchNet(layers, params=params, dtype=dtype)
     if impl == "gpu":
-        from .gpunet import GpuNet
+        from .nets.gpunet import GpuNet
         return GpuNet(layers, params=params, dtype=dtype, device="cuda")
     raise ValueError(f"unknown implementation {impl!r}")
 
@@ -285,7 +285,7 @@ def _unavailable(impl):
     """Why ``impl`` cannot run here, or None."""
     if impl in ("cy1", "cyN"):
         try:
-            from .cynet import CyNet  # noqa: F401
+            from .nets.cynet import CyNet  # noqa: F401
         except Exception as exc:
             return f"nnetlib.cynet not importable ({type(exc).__name__}: {exc})"
     if impl == "gpu":
@@ -369,7 +369,7 @@ def _probe(spec):
     rows = spec["py_samples"] if impl == "py" else bs * max(1, spec["batches"])
     x = rng.random((rows, layers[0]), dtype=np.float32).astype(dtype, copy=False)
     t = rng.random((rows, layers[-1]), dtype=np.float32).astype(dtype, copy=False)
-    from .network import init_params
+    from .nets.base import init_params
     torch.set_num_threads(threads)
     from threadpoolctl import threadpool_limits
     limits = threadpool_limits(limits=threads, user_api="blas")
@@ -498,7 +498,7 @@ def run_benchmark(quick=False, repeats=None, threads=None, progress=True,
     from threadpoolctl import threadpool_info
 
     from ._checks import check_dtype
-    from .network import init_params
+    from .nets.base import init_params
 
     quick = bool(quick)
     repeats = _positive_int(repeats, "repeats") or (QUICK_REPEATS if quick else DEFAULT_REPEATS)
@@ -778,7 +778,7 @@ def format_table(result):
 
 def write_json(result, path):
     """Write ``result`` as JSON to ``path`` atomically."""
-    from .network import write_atomically
+    from .nets.base import write_atomically
 
     text = json.dumps(result, indent=2, default=float) + "\n"
     write_atomically(path, lambda f: f.write(text.encode()))

@@ -28,7 +28,7 @@ import numpy as np
 from ._checks import check_array
 from ._progress import progress_bar
 from .data import one_hot
-from .network import read_checkpoint
+from .nets.base import read_checkpoint
 
 
 @dataclasses.dataclass

@@ -7,11 +7,11 @@ import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 
 import nnetlib
-from nnetlib.backprop import BackpropNet
-from nnetlib.costmodel import (backprop_breakdown, backprop_macs, frontprop_breakdown,
+from nnetlib.nets.backprop import BackpropNet
+from nnetlib.report.costmodel import (backprop_breakdown, backprop_macs, frontprop_breakdown,
                                frontprop_macs)
-from nnetlib.forward_gradient import ForwardGradientNet, functional_loss
-from nnetlib.generalized import FrontNet
+from nnetlib.nets.forward_gradient import ForwardGradientNet, functional_loss
+from nnetlib.nets.front import FrontNet
 from helpers import problem, rel_err
 
 ACTS = ["sigmoid", "tanh", "relu"]
@@ -126,7 +126,7 @@ def test_backprop_equals_frontprop(layers, batch, activation, loss, seed):
 
 
 def test_chunked_jacobians_agree(monkeypatch):
-    from nnetlib import generalized
+    from nnetlib.nets import front as generalized
     layers = [3, 5, 4, 4, 2]
     x, t = problem(layers, 9)
     net = FrontNet(layers, seed=1, dtype="float64", activation="tanh", loss="cross_entropy")

@@ -9,9 +9,9 @@ from hypothesis import given, settings, strategies as st
 import nnetlib
 from helpers import problem, rel_err
 
-cynet = pytest.importorskip("nnetlib.cynet")
+cynet = pytest.importorskip("nnetlib.nets.cynet")
 if cynet._frontprop is None:
-    pytest.skip("nnetlib._frontprop is not built", allow_module_level=True)
+    pytest.skip("nnetlib._ext._frontprop is not built", allow_module_level=True)
 CyNet = cynet.CyNet
 _frontprop = cynet._frontprop
 
@@ -294,7 +294,7 @@ def test_kernel_refuses_a_plan_that_does_not_fit():
 
 def test_kernel_argument_takes_a_build_of_the_pyx():
     import types
-    import nnetlib._frontprop as package_kernel
+    import nnetlib._ext._frontprop as package_kernel
     from nnetlib import CyNet, NpNet
     layers = [5, 4, 3]
     x = np.random.default_rng(0).random((7, 5))

@@ -1,4 +1,4 @@
-"""Tests for nnetlib.diagram, nnetlib.plots and nnetlib.genetic."""
+"""Tests for nnetlib.report.diagram, nnetlib.report.plots and nnetlib.report.genetic."""
 import time
 
 import matplotlib
@@ -10,7 +10,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Circle  # noqa: E402
 
-from nnetlib import NpNet, PyNet, diagram, genetic, plots  # noqa: E402
+from nnetlib import NpNet, PyNet  # noqa: E402
+from nnetlib.report import diagram, genetic, plots  # noqa: E402
 
 from helpers import problem  # noqa: E402
 

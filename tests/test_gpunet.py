@@ -8,8 +8,8 @@ import torch
 
 import nnetlib
 from nnetlib import NpNet, TorchNet
-from nnetlib import gpunet as gpunet_module
-from nnetlib.gpunet import GpuNet
+from nnetlib.nets import gpunet as gpunet_module
+from nnetlib.nets.gpunet import GpuNet
 
 ARCHS = [
     (3, 2),                       # no hidden layer
@@ -76,7 +76,7 @@ def test_chunked_jacobians_equal_unchunked(monkeypatch):
     net = GpuNet(layers, seed=3, dtype="float64")
     want = net.gradients(x, t)
     monkeypatch.setattr(gpunet_module, "JACOBIAN_BUDGET", 50)     # widest 5 x 5: chunks of 2
-    assert nnetlib.npnet.jacobian_chunk(layers, gpunet_module.JACOBIAN_BUDGET) == 2
+    assert nnetlib.nets.npnet.jacobian_chunk(layers, gpunet_module.JACOBIAN_BUDGET) == 2
     assert_grads_close(net.gradients(x, t), want, tol=1e-14)
 
 

@@ -26,14 +26,14 @@ def _pyproject():
 
 
 def test_openmp_enabled():
-    import nnetlib._openmp_helpers as helpers  # built by `make venv` / build_ext --inplace
+    import nnetlib._ext._openmp_helpers as helpers  # built by `make venv` / build_ext --inplace
 
     assert helpers.openmp_enabled() is True
     assert helpers.openmp_max_threads() >= 1
 
 
 def test_frontprop_extension_is_built():
-    import nnetlib._frontprop  # noqa: F401
+    import nnetlib._ext._frontprop  # noqa: F401
 
 
 def test_environment_yml_matches_pyproject():

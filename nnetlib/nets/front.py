@@ -63,8 +63,8 @@ import os
 import numpy as np
 from scipy.special import expit
 
-from ._checks import check_array, check_batch, check_positive
-from .network import (CHECKPOINT_MAGIC, CHECKPOINT_VERSION, Network, write_atomically)
+from .._checks import check_array, check_batch, check_positive
+from .base import (CHECKPOINT_MAGIC, CHECKPOINT_VERSION, Network, write_atomically)
 from .npnet import forward_jacobian, frontprop_deltas, jacobian_chunk
 
 #: largest number of Jacobian entries held at once (per chunk of samples)
@@ -387,7 +387,7 @@ class GeneralNet(Network):
     def load(cls, path, **kwargs):
         """Rebuild a net saved by ``save`` with its saved options (keyword
         arguments override them)."""
-        from .network import read_checkpoint
+        from .base import read_checkpoint
         ckpt = read_checkpoint(path)
         meta = ckpt["meta"]
         saved = dict(meta.get("config", {}))

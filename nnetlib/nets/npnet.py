@@ -26,7 +26,7 @@ propagated, in chunks of samples so memory stays bounded.
 """
 import numpy as np
 
-from .network import Network
+from .base import Network
 
 #: largest number of Jacobian entries held at once (per chunk of samples)
 JACOBIAN_BUDGET = 1 << 22
@@ -128,7 +128,7 @@ class NpNet(Network):
 
     def gradients_dadw(self, x, t):
         """Eq. (1) assembled from ``DADW``: the seed's arrangement (slow)."""
-        from ._checks import check_batch
+        from .._checks import check_batch
         x, t = check_batch(x, t, self.layers, self.dtype)
         out = self._forward(x)[-1]
         e = out - t

@@ -21,9 +21,9 @@ import tempfile
 
 import numpy as np
 
-from ._checks import (check_array, check_batch, check_dtype, check_layers,
+from .._checks import (check_array, check_batch, check_dtype, check_layers,
                       check_params, check_positive)
-from .activations import sigmoid
+from ..activations import sigmoid
 
 CHECKPOINT_MAGIC = "nnetlib-checkpoint"
 CHECKPOINT_VERSION = 1

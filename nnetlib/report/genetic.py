@@ -30,8 +30,8 @@ import time
 
 import numpy as np
 
-from ._checks import check_array, check_layers, check_positive
-from .network import layer_shapes, n_params
+from .._checks import check_array, check_layers, check_positive
+from ..nets.base import layer_shapes, n_params
 
 FITNESS = ("accuracy", "neg_loss")
 SELECTION = ("tournament", "truncation")
@@ -58,7 +58,7 @@ class GAResult:
     def network(self, cls=None, dtype="float32"):
         """The best individual as a network (``NpNet`` by default)."""
         if cls is None:
-            from .npnet import NpNet as cls
+            from ..nets.npnet import NpNet as cls
         return cls(self.layers, params=self.best_params, dtype=dtype)
 
     def __repr__(self):
@@ -210,7 +210,7 @@ def run_ga(layers, x, labels, generations=100, population=100, *, time_limit_s=N
     targets = np.zeros((x.shape[0], layers[-1]), dtype=dtype)
     targets[np.arange(x.shape[0]), labels] = 1
 
-    from ._progress import progress_enabled
+    from .._progress import progress_enabled
     bar = None
     if progress_enabled(progress):
         from tqdm.auto import tqdm

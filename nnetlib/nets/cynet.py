@@ -1,7 +1,7 @@
 """CyNet: frontpropagation compiled with Cython and OpenMP (03-python-numpy-cython).
 
 The arithmetic is NpNet's (forward Jacobians J^{l,k}, contracted with the
-output error; see ``nnetlib/npnet.py``); the kernel ``_frontprop.pyx`` runs it
+output error; see ``nnetlib/nets/npnet.py``); the kernel ``_frontprop.pyx`` runs it
 on row blocks of the batch in parallel, one block per thread, with
 single-threaded BLAS inside each block, and fuses the momentum update.
 ``kernel_source_path()`` gives the kernel's source, for the notebook's
@@ -23,12 +23,12 @@ import os
 
 import numpy as np
 
-from ._checks import check_array, check_batch
-from .network import layer_shapes
+from .._checks import check_array, check_batch
+from .base import layer_shapes
 from .npnet import NpNet
 
 try:
-    from . import _frontprop
+    from .._ext import _frontprop
 except ImportError as exc:  # not built: CyNet refuses to start, the rest works
     _frontprop = None
     _IMPORT_ERROR = exc
@@ -42,7 +42,7 @@ JACOBIAN_CHUNK_BUDGET = 1 << 15
 
 def kernel_source_path():
     """Absolute path of ``_frontprop.pyx``, the Cython kernel's source."""
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "_frontprop.pyx")
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_ext", "_frontprop.pyx")
 
 
 def openmp_enabled():

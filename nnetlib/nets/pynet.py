@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .network import Network
+from .base import Network
 
 
 def _sigmoid(h):

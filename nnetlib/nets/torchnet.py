@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_array, check_batch, check_params
-from .network import Network, layer_shapes
+from .._checks import check_array, check_batch, check_params
+from .base import Network, layer_shapes
 
 _TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 

@@ -33,8 +33,8 @@ import numbers
 import numpy as np
 import torch
 
-from ._checks import check_array, check_params
-from .network import Network, layer_shapes
+from .._checks import check_array, check_params
+from .base import Network, layer_shapes
 from .npnet import frontprop_deltas, jacobian_chunk, sigmoid_slopes
 
 _TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}

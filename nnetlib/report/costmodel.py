@@ -31,7 +31,7 @@ about (L - 2)(L - 3)/2 w^3 against backprop's (L - 1) w^2 per sample, which is
 where forward accumulation loses.  With one hidden layer the two counts are
 equal.
 """
-from ._checks import check_layers
+from .._checks import check_layers
 
 
 def _layer_maps(n):
