@@ -120,10 +120,12 @@ def test_plot_helpers_run_on_agg(tmp_path):
     fig, axes = plots.new_axes(6, ncols=3)
     assert len(axes) == 6
     plots.plot_curves(axes[0], [1, 2, 3], {"a": [3, 2, 1], "b": [2, 2, 1]}, xlabel="epoch",
-                      ylabel="loss", seed={"seed": 1.5, "seed points": ([1, 3], [2.5, 1.2])}, logy=True)
+                      ylabel="loss", article={"article": 1.5, "article points": ([1, 3], [2.5, 1.2])},
+                      logy=True, bands={"a": ([2.5, 1.5, 0.5], [3.5, 2.5, 1.5])})
     assert len(axes[0].get_lines()) == 4
+    assert len(axes[0].collections) == 1          # the shaded band of "a"
     plots.plot_curves(axes[1], {"a": [0, 1], "b": [0, 1, 2]}, {"a": [1, 2], "b": [1, 2, 3]})
-    plots.bar_log(axes[2], ["py", "np", "cy"], [100.0, 1.0, 0.01], ylabel="s", seed=[200, np.nan, 0.02])
+    plots.bar_log(axes[2], ["py", "np", "cy"], [100.0, 1.0, 0.01], ylabel="s", article=[200, np.nan, 0.02])
     assert axes[2].get_yscale() == "log"
     cm = plots.confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], n_classes=3)
     assert cm.tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 2]]
@@ -142,12 +144,18 @@ def test_plot_helpers_run_on_agg(tmp_path):
 
 def test_plot_helpers_validate():
     fig, ax = plots.new_axes()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="2 labels for 1 values"):
         plots.bar_log(ax, ["a", "b"], [1.0])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="finite positive"):
         plots.bar_log(ax, ["a"], [0.0])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="article values"):
+        plots.bar_log(ax, ["a", "b"], [1.0, 2.0], article=[1.0])
+    with pytest.raises(ValueError, match="errors for"):
+        plots.bar_log(ax, ["a", "b"], [1.0, 2.0], errors=[0.1])
+    with pytest.raises(ValueError, match="x values"):
         plots.plot_curves(ax, [1, 2], {"a": [1, 2, 3]})
+    with pytest.raises(ValueError, match="band 'a'"):
+        plots.plot_curves(ax, [1, 2], {"a": [1, 2]}, bands={"a": ([1], [2])})
     with pytest.raises(ValueError):
         plots.histogram(ax, [0.0, -1.0], log=True)
     with pytest.raises(ValueError):
@@ -200,6 +208,27 @@ def test_run_ga_improves(kw):
         assert r.best_fitness == r.best[-1]
 
 
+def test_run_ga_article_setting_runs_and_keeps_the_fittest():
+    x, labels = _blobs()
+    setting = dict(genetic.ARTICLE_SETTING, batch_size=None, mutation_rate=0.2, mutation_sigma=0.5)
+    r = genetic.run_ga((4, 6, 3), x, labels, generations=60, seed=0, progress=False, **setting)
+    assert r.config["population"] == 8 and r.config["replacement"] == "plus"
+    # "plus" replacement on a fixed set: parents compete with children, so the best never drops
+    assert all(b >= a for a, b in zip(r.best, r.best[1:]))
+    assert r.best[-1] > r.best[0]
+
+
+def test_roulette_selection_follows_fitness():
+    rng = np.random.default_rng(0)
+    fit = np.array([0.0, 1.0, 3.0])
+    picks = genetic._select(rng, fit, 4000, "roulette", 3, 0.2)
+    counts = np.bincount(picks, minlength=3) / 4000
+    assert counts[0] == 0                          # the least fit gets weight 0 after the shift
+    assert abs(counts[2] / counts[1] - 3) < 0.5
+    half = genetic._select(rng, np.array([5.0, 1.0, 4.0, 0.5]), 1000, "roulette", 3, 0.2, parent_pool=0.5)
+    assert set(half.tolist()) <= {0, 2}            # only the best half breeds
+
+
 def test_run_ga_is_reproducible():
     x, labels = _blobs()
     a = genetic.run_ga((4, 5, 3), x, labels, generations=10, population=12, seed=7, progress=False)
@@ -233,7 +262,11 @@ def test_run_ga_respects_time_limit():
     (dict(elite=10), "elite"),
     (dict(time_limit_s=0), "time_limit_s"),
     (dict(fitness="f1"), "fitness"),
-    (dict(selection="roulette"), "selection"),
+    (dict(selection="rank"), "selection"),
+    (dict(replacement="steady"), "replacement"),
+    (dict(parent_pool=0), "parent_pool"),
+    (dict(offspring=3), "offspring"),
+    (dict(replacement="plus", offspring=0), "offspring"),
     (dict(crossover="two_point"), "crossover"),
     (dict(mutation_rate=1.5), "mutation_rate"),
     (dict(mutation_sigma=-1), "mutation_sigma"),

@@ -11,15 +11,25 @@ One generation:
    report (E = mean (O - t)^2 with one-hot t).  The whole population is
    evaluated at once with batched matrix products, ``(P, n, n_k)`` arrays;
 2. **elitism**: the ``elite`` best individuals pass on unchanged;
-3. **selection** of two parents per child: tournaments of
-   ``tournament_size`` random individuals (the fittest wins), or truncation
-   (uniformly among the best ``truncation`` fraction);
+3. **selection** of two parents per child, among the best ``parent_pool``
+   fraction of the population (all of it by default): tournaments of
+   ``tournament_size`` random individuals (the fittest wins), truncation
+   (uniformly among the best ``truncation`` fraction), or roulette (chance
+   proportional to the fitness, shifted so that the least fit has 0);
 4. **crossover** with probability ``crossover_rate``: uniform (each gene from
    either parent) or one-point (a prefix from one parent, the rest from the
    other); otherwise the child copies its first parent;
 5. **Gaussian mutation**: N(0, ``mutation_sigma``^2) noise is added to
    Binomial(children x genes, ``mutation_rate``) genes drawn at random (with
-   replacement, so each gene mutates with probability ~``mutation_rate``).
+   replacement, so each gene mutates with probability ~``mutation_rate``);
+6. **replacement**: ``"generational"`` keeps the elite and the children;
+   ``"plus"`` scores ``offspring`` children on the same data as their
+   parents and keeps the fittest ``population`` of parents and children.
+
+De Mayo (2021)'s setting (07-genetic-algorithm) is ``ARTICLE_SETTING``:
+population 8, roulette selection among the best half, crossover 0.7,
+mutation 5/1000, ``"plus"`` replacement with 8 children (the best half
+breeds twice), accuracy on batches of 10 as the fitness.
 
 All randomness comes from one ``numpy.random.Generator`` seeded by ``seed``,
 so a run with a fixed number of generations is reproducible bit for bit; a
@@ -34,8 +44,14 @@ from .._checks import check_array, check_layers, check_positive
 from ..nets.base import layer_shapes, n_params
 
 FITNESS = ("accuracy", "neg_loss")
-SELECTION = ("tournament", "truncation")
+SELECTION = ("tournament", "truncation", "roulette")
 CROSSOVER = ("uniform", "one_point")
+REPLACEMENT = ("generational", "plus")
+
+#: de Mayo (2021)'s genetic algorithm (shared/article/README.md); mutation_sigma is ours (not stated there)
+ARTICLE_SETTING = dict(population=8, fitness="accuracy", batch_size=10, selection="roulette",
+                       parent_pool=0.5, crossover="uniform", crossover_rate=0.7, mutation_rate=0.005,
+                       mutation_sigma=0.1, replacement="plus", offspring=8, elite=0)
 
 
 @dataclasses.dataclass
@@ -122,9 +138,19 @@ def _init_population(rng, layers, population, dtype):
     return np.concatenate(parts, axis=1).astype(dtype)
 
 
-def _select(rng, fitness, n, selection, tournament_size, truncation):
-    """Indices of ``n`` parents."""
+def _select(rng, fitness, n, selection, tournament_size, truncation, parent_pool=1.0):
+    """Indices of ``n`` parents, drawn among the best ``parent_pool`` fraction."""
+    pool = np.argsort(-fitness, kind="stable")[:max(1, int(round(parent_pool * fitness.shape[0])))]
+    return pool[_select_in(rng, fitness[pool], n, selection, tournament_size, truncation)]
+
+
+def _select_in(rng, fitness, n, selection, tournament_size, truncation):
     P = fitness.shape[0]
+    if selection == "roulette":
+        weight = fitness - fitness.min()
+        total = weight.sum()
+        p = weight / total if total > 0 else None          # all equal: uniform
+        return rng.choice(P, size=n, p=p)
     if selection == "tournament":
         entrants = rng.integers(0, P, size=(n, tournament_size))
         winners = np.argmax(fitness[entrants], axis=1)
@@ -147,19 +173,7 @@ def _check_fraction(value, name):
     return value
 
 
-def run_ga(layers, x, labels, generations=100, population=100, *, time_limit_s=None, seed=None,
-           fitness="accuracy", batch_size=None, selection="tournament", tournament_size=3,
-           truncation=0.2, crossover="uniform", crossover_rate=0.9, mutation_rate=0.05,
-           mutation_sigma=0.1, elite=2, dtype="float32", progress=True):
-    """Evolve a population of parameter vectors for ``layers`` on ``(x, labels)``.
-
-    ``x`` is the training subset ``(n, layers[0])`` and ``labels`` its integer
-    classes in ``[0, layers[-1])``.  ``batch_size`` (optional) evaluates each
-    generation on a fresh random minibatch of that size instead of all of
-    ``x``.  Runs ``generations`` generations or until ``time_limit_s`` seconds
-    would be exceeded, whichever comes first.  See the module docstring for
-    the operators.  Returns a ``GAResult``.
-    """
+def _check_data(layers, x, labels, dtype):
     layers = check_layers(layers)
     if len(layers) < 2 or layers[-1] < 2:
         raise ValueError(f"the output layer must have at least 2 classes, got layers {list(layers)}")
@@ -173,99 +187,139 @@ def run_ga(layers, x, labels, generations=100, population=100, *, time_limit_s=N
         raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
     if labels.min() < 0 or labels.max() >= layers[-1]:
         raise ValueError(f"labels must lie in [0, {layers[-1]}), got [{labels.min()}, {labels.max()}]")
-    labels = labels.astype(np.int64)
-    generations = _check_int(generations, "generations", 1)
-    population = _check_int(population, "population", 2)
-    elite = _check_int(elite, "elite", 0)
-    if elite >= population:
-        raise ValueError(f"elite ({elite}) must be smaller than population ({population})")
-    tournament_size = _check_int(tournament_size, "tournament_size", 1)
-    if time_limit_s is not None:
-        time_limit_s = check_positive(time_limit_s, "time_limit_s")
-    if batch_size is not None:
-        batch_size = min(_check_int(batch_size, "batch_size", 1), x.shape[0])
-    if fitness not in FITNESS:
-        raise ValueError(f"fitness must be one of {FITNESS}, got {fitness!r}")
-    if selection not in SELECTION:
-        raise ValueError(f"selection must be one of {SELECTION}, got {selection!r}")
-    if crossover not in CROSSOVER:
-        raise ValueError(f"crossover must be one of {CROSSOVER}, got {crossover!r}")
-    truncation = _check_fraction(truncation, "truncation")
-    if truncation == 0:
-        raise ValueError("truncation must be > 0")
-    crossover_rate = _check_fraction(crossover_rate, "crossover_rate")
-    mutation_rate = _check_fraction(mutation_rate, "mutation_rate")
-    mutation_sigma = check_positive(mutation_sigma, "mutation_sigma", allow_zero=True)
+    return layers, x, labels.astype(np.int64)
 
-    config = dict(population=population, fitness=fitness, batch_size=batch_size, selection=selection,
-                  tournament_size=tournament_size, truncation=truncation, crossover=crossover,
-                  crossover_rate=crossover_rate, mutation_rate=mutation_rate,
-                  mutation_sigma=mutation_sigma, elite=elite, seed=seed, dtype=dtype,
-                  time_limit_s=time_limit_s, max_generations=generations)
+
+def _check_config(c, n_samples):
+    """Validate the options of ``run_ga`` (a dict, changed in place); nothing runs before this."""
+    c["population"] = _check_int(c["population"], "population", 2)
+    c["elite"] = _check_int(c["elite"], "elite", 0)
+    if c["elite"] >= c["population"]:
+        raise ValueError(f"elite ({c['elite']}) must be smaller than population ({c['population']})")
+    c["tournament_size"] = _check_int(c["tournament_size"], "tournament_size", 1)
+    if c["time_limit_s"] is not None:
+        c["time_limit_s"] = check_positive(c["time_limit_s"], "time_limit_s")
+    if c["batch_size"] is not None:
+        c["batch_size"] = min(_check_int(c["batch_size"], "batch_size", 1), n_samples)
+    for key, allowed in (("fitness", FITNESS), ("selection", SELECTION), ("crossover", CROSSOVER),
+                         ("replacement", REPLACEMENT)):
+        if c[key] not in allowed:
+            raise ValueError(f"{key} must be one of {allowed}, got {c[key]!r}")
+    for key in ("truncation", "parent_pool", "crossover_rate", "mutation_rate"):
+        c[key] = _check_fraction(c[key], key)
+    for key in ("truncation", "parent_pool"):
+        if c[key] == 0:
+            raise ValueError(f"{key} must be > 0")
+    c["mutation_sigma"] = check_positive(c["mutation_sigma"], "mutation_sigma", allow_zero=True)
+    default_offspring = c["population"] - c["elite"] if c["replacement"] == "generational" else c["population"]
+    c["offspring"] = _check_int(c["offspring"] if c["offspring"] is not None else default_offspring,
+                                "offspring", 1)
+    if c["replacement"] == "generational" and c["offspring"] != c["population"] - c["elite"]:
+        raise ValueError(f"with replacement='generational', offspring must be population - elite "
+                         f"({c['population'] - c['elite']}); use replacement='plus' for another count")
+    return c
+
+
+def _children(rng, pop, fit, c):
+    """``c["offspring"]`` new individuals: selection, crossover and mutation (steps 3-5)."""
+    n, D = c["offspring"], pop.shape[1]
+    parents = _select(rng, fit, 2 * n, c["selection"], c["tournament_size"], c["truncation"],
+                      c["parent_pool"])
+    p1, p2 = pop[parents[:n]], pop[parents[n:]]
+    if c["crossover"] == "uniform":                 # one random bit per gene
+        bits = np.frombuffer(rng.bytes(n * ((D + 7) // 8)), dtype=np.uint8)
+        take2 = np.unpackbits(bits.reshape(n, -1), axis=1, count=D).astype(bool)
+    else:
+        cut = rng.integers(1, D, size=n)
+        take2 = np.arange(D)[None, :] >= cut[:, None]
+    take2 &= (rng.random(n) < c["crossover_rate"])[:, None]
+    children = np.where(take2, p2, p1)
+    # mutation: Binomial(n D, rate) genes drawn with replacement
+    n_mut = rng.binomial(n * D, c["mutation_rate"])
+    where = rng.integers(0, n * D, size=n_mut)
+    noise = rng.standard_normal(n_mut, dtype=pop.dtype) * pop.dtype.type(c["mutation_sigma"])
+    np.add.at(children.reshape(-1), where, noise)
+    return children
+
+
+def _fitness(pop, batch, layers, c):
+    xb, lb, tb = batch
+    acc, loss = evaluate_population(pop, xb, lb, layers, tb)
+    return (acc if c["fitness"] == "accuracy" else -loss), acc, loss
+
+
+def _record(result, fit, acc, loss, pop, elapsed):
+    best = int(np.argmax(fit))
+    result.best.append(float(fit[best]))
+    result.mean.append(float(np.mean(fit)))
+    result.best_accuracy.append(float(acc[best]))
+    result.best_loss.append(float(loss[best]))
+    result.elapsed.append(elapsed)
+    result.generations += 1
+    result.best_params = pop[best].copy()
+    result.best_fitness = float(fit[best])
+    return best
+
+
+def run_ga(layers, x, labels, generations=100, population=100, *, time_limit_s=None, seed=None,
+           fitness="accuracy", batch_size=None, selection="tournament", tournament_size=3,
+           truncation=0.2, parent_pool=1.0, crossover="uniform", crossover_rate=0.9,
+           mutation_rate=0.05, mutation_sigma=0.1, elite=2, replacement="generational",
+           offspring=None, dtype="float32", progress=True):
+    """Evolve a population of parameter vectors for ``layers`` on ``(x, labels)``.
+
+    ``x`` is the training subset ``(n, layers[0])`` and ``labels`` its integer
+    classes in ``[0, layers[-1])``.  ``batch_size`` (optional) evaluates each
+    generation on a fresh random minibatch of that size instead of all of
+    ``x``.  Runs ``generations`` generations or until ``time_limit_s`` seconds
+    would be exceeded, whichever comes first.  See the module docstring for
+    the operators (``run_ga(..., **ARTICLE_SETTING)`` is de Mayo (2021)'s
+    setting).  Returns a ``GAResult``.
+    """
+    layers, x, labels = _check_data(layers, x, labels, dtype)
+    generations = _check_int(generations, "generations", 1)
+    c = _check_config(dict(population=population, fitness=fitness, batch_size=batch_size,
+                           selection=selection, tournament_size=tournament_size, truncation=truncation,
+                           parent_pool=parent_pool, crossover=crossover, crossover_rate=crossover_rate,
+                           mutation_rate=mutation_rate, mutation_sigma=mutation_sigma, elite=elite,
+                           replacement=replacement, offspring=offspring, time_limit_s=time_limit_s),
+                      x.shape[0])
     rng = np.random.default_rng(seed)
-    D = n_params(layers)
-    pop = _init_population(rng, layers, population, dtype)
-    n_children = population - elite
-    sigma = np.dtype(dtype).type(mutation_sigma)
+    pop = _init_population(rng, layers, c["population"], dtype)
     targets = np.zeros((x.shape[0], layers[-1]), dtype=dtype)
     targets[np.arange(x.shape[0]), labels] = 1
-
+    result = GAResult(layers=layers, best_params=pop[0].copy(), best_fitness=-np.inf, generations=0,
+                      stopped_by="generations", seconds=0.0,
+                      config=dict(c, seed=seed, dtype=dtype, max_generations=generations))
     from .._progress import progress_enabled
     bar = None
     if progress_enabled(progress):
         from tqdm.auto import tqdm
         bar = tqdm(total=generations, desc="GA", unit="gen", leave=False, mininterval=1.0)
-
-    result = GAResult(layers=layers, best_params=pop[0].copy(), best_fitness=-np.inf,
-                      generations=0, stopped_by="generations", seconds=0.0, config=config)
     t0 = time.perf_counter()
     try:
         for g in range(generations):
-            if batch_size is None:
-                xb, lb, tb = x, labels, targets
-            else:
-                idx = rng.choice(x.shape[0], size=batch_size, replace=False)
-                xb, lb, tb = x[idx], labels[idx], targets[idx]
-            acc, loss = evaluate_population(pop, xb, lb, layers, tb)
-            fit = acc if fitness == "accuracy" else -loss
-            order = np.argsort(-fit, kind="stable")
-            best = order[0]
-            elapsed = time.perf_counter() - t0
-            result.best.append(float(fit[best]))
-            result.mean.append(float(np.mean(fit)))
-            result.best_accuracy.append(float(acc[best]))
-            result.best_loss.append(float(loss[best]))
-            result.elapsed.append(elapsed)
-            result.generations = g + 1
-            result.best_params = pop[best].copy()
-            result.best_fitness = float(fit[best])
+            idx = (slice(None) if c["batch_size"] is None
+                   else rng.choice(x.shape[0], size=c["batch_size"], replace=False))
+            batch = (x[idx], labels[idx], targets[idx])
+            fit, acc, loss = _fitness(pop, batch, layers, c)
+            best = _record(result, fit, acc, loss, pop, time.perf_counter() - t0)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(best=f"{fit[best]:.4f}", acc=f"{acc[best]:.3f}", refresh=False)
+            elapsed = result.elapsed[-1]
             if g == generations - 1:
                 break
-            per_generation = elapsed / (g + 1)
-            if time_limit_s is not None and elapsed + per_generation > time_limit_s:
+            if c["time_limit_s"] is not None and elapsed + elapsed / (g + 1) > c["time_limit_s"]:
                 result.stopped_by = "time_limit"
                 break
-
-            # the next generation
-            parents = _select(rng, fit, 2 * n_children, selection, tournament_size, truncation)
-            p1, p2 = pop[parents[:n_children]], pop[parents[n_children:]]
-            if crossover == "uniform":                 # one random bit per gene
-                bits = np.frombuffer(rng.bytes(n_children * ((D + 7) // 8)), dtype=np.uint8)
-                take2 = np.unpackbits(bits.reshape(n_children, -1), axis=1, count=D).astype(bool)
-            else:
-                cut = rng.integers(1, D, size=n_children)
-                take2 = np.arange(D)[None, :] >= cut[:, None]
-            take2 &= (rng.random(n_children) < crossover_rate)[:, None]
-            children = np.where(take2, p2, p1)
-            # mutation: Binomial(n_children D, rate) genes drawn with replacement
-            n_mut = rng.binomial(n_children * D, mutation_rate)
-            where = rng.integers(0, n_children * D, size=n_mut)
-            noise = rng.standard_normal(n_mut, dtype=dtype) * sigma
-            np.add.at(children.reshape(-1), where, noise)
-            pop = np.concatenate([pop[order[:elite]], children], axis=0)
+            children = _children(rng, pop, fit, c)
+            if c["replacement"] == "generational":
+                pop = np.concatenate([pop[np.argsort(-fit, kind="stable")[:c["elite"]]], children])
+            else:                                   # parents and children compete on this batch
+                merged = np.concatenate([pop, children])
+                merged_fit = np.concatenate([fit, _fitness(children, batch, layers, c)[0]])
+                pop = merged[np.argsort(-merged_fit, kind="stable")[:c["population"]]]
     finally:
         if bar is not None:
             bar.close()

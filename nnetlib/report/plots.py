@@ -98,14 +98,17 @@ def _color(i):
     return COLORS[i % len(COLORS)]
 
 
-def plot_curves(ax, xs, ys_dict, xlabel=None, ylabel=None, title=None, seed=None,
-                logy=False, markers=None, legend=True):
+def plot_curves(ax, xs, ys_dict, xlabel=None, ylabel=None, title=None, article=None,
+                logy=False, markers=None, legend=True, bands=None):
     """Curves ``ys_dict[name]`` against ``xs`` (02, 04, 05, 07, 08).
 
     ``xs`` is one sequence shared by every curve, or a dict with a sequence
-    per name.  ``seed`` holds reference values from the seed report, drawn
-    dashed: ``{name: y}`` is a horizontal line at ``y``; ``{name: (x, y)}``
-    is a dashed line with round markers through those points.  Returns ``ax``.
+    per name.  ``bands`` (optional) gives ``{name: (low, high)}`` sequences,
+    shaded around that curve (mean ± sd over random seeds, 04 and 05).
+    ``article`` holds reference values (de Mayo (2021)'s figures, or any
+    fixed reference), drawn dashed: ``{name: y}`` is a horizontal line at
+    ``y``; ``{name: (x, y)}`` is a dashed line with round markers through
+    those points.  Returns ``ax``.
     """
     if not ys_dict:
         raise ValueError("ys_dict must hold at least one curve")
@@ -117,7 +120,12 @@ def plot_curves(ax, xs, ys_dict, xlabel=None, ylabel=None, title=None, seed=None
         if x.shape != ys.shape:
             raise ValueError(f"curve {name!r}: {x.shape[0]} x values for {ys.shape[0]} y values")
         ax.plot(x, ys, color=_color(i), label=name, marker=markers)
-    for j, (name, ref) in enumerate((seed or {}).items(), start=i + 1):
+        if bands and name in bands:
+            low, high = (np.asarray(b, dtype=float) for b in bands[name])
+            if low.shape != ys.shape or high.shape != ys.shape:
+                raise ValueError(f"band {name!r}: needs {ys.shape[0]} low and high values")
+            ax.fill_between(x, low, high, color=_color(i), alpha=0.2, linewidth=0)
+    for j, (name, ref) in enumerate((article or {}).items(), start=i + 1):
         if np.ndim(ref) == 0:
             ax.axhline(float(ref), color=_color(j), linestyle="--", linewidth=1.2, label=name)
         else:
@@ -132,12 +140,14 @@ def plot_curves(ax, xs, ys_dict, xlabel=None, ylabel=None, title=None, seed=None
 
 
 def bar_log(ax, labels, values, ylabel=None, title=None, annotate=True, fmt="{:.3g}",
-            colors=None, seed=None):
+            colors=None, article=None, article_label="de Mayo (2021)", errors=None):
     """Bars of ``values`` on a log scale, one per label (01, 03, 06).
 
-    ``annotate`` writes each value above its bar with ``fmt``.  ``seed`` is an
-    optional sequence of reference values (NaN for none) drawn as dashed
-    horizontal ticks over the bars.  Returns ``ax``.
+    ``annotate`` writes each value above its bar with ``fmt``.  ``article`` is
+    an optional sequence of reference values (NaN for none) drawn as dashed
+    horizontal ticks over the bars, labelled ``article_label`` in the legend.
+    ``errors`` (optional, one per bar) draws a spread as error bars.
+    Returns ``ax``.
     """
     labels = [str(s) for s in labels]
     values = np.asarray(values, dtype=float)
@@ -148,6 +158,12 @@ def bar_log(ax, labels, values, ylabel=None, title=None, annotate=True, fmt="{:.
     pos = np.arange(len(labels))
     colors = colors or [_color(i) for i in range(len(labels))]
     ax.bar(pos, values, color=colors, width=0.65)
+    if errors is not None:
+        errors = np.asarray(errors, dtype=float)
+        if errors.shape != values.shape:
+            raise ValueError(f"{errors.size} errors for {values.size} values")
+        ax.errorbar(pos, values, yerr=np.minimum(errors, 0.99 * values), fmt="none", ecolor="k",
+                    capsize=3, linewidth=1)
     ax.set_yscale("log")
     ax.set_xticks(pos, labels)
     ax.grid(axis="x", visible=False)
@@ -155,14 +171,16 @@ def bar_log(ax, labels, values, ylabel=None, title=None, annotate=True, fmt="{:.
         for p, v in zip(pos, values):
             ax.annotate(fmt.format(v), (p, v), xytext=(0, 2), textcoords="offset points",
                         ha="center", va="bottom", fontsize=8)
-    if seed is not None:
-        seed = np.asarray(seed, dtype=float)
-        for p, s in zip(pos, seed):
-            if np.isfinite(s):
-                ax.hlines(s, p - 0.4, p + 0.4, colors="k", linestyles="--", linewidth=1.2)
-        ax.plot([], [], "k--", label="seed")
+    if article is not None:
+        article = np.asarray(article, dtype=float)
+        if article.shape != values.shape:
+            raise ValueError(f"{article.size} article values for {values.size} bars (NaN for none)")
+        for p, ref in zip(pos, article):
+            if np.isfinite(ref):
+                ax.hlines(ref, p - 0.4, p + 0.4, colors="k", linestyles="--", linewidth=1.2)
+        ax.plot([], [], "k--", label=article_label)
         ax.legend()
-    top = values.max() if seed is None else np.nanmax(np.append(seed, values.max()))
+    top = values.max() if article is None else np.nanmax(np.append(article, values.max()))
     ax.set_ylim(top=top * 3)
     _label(ax, ylabel=ylabel, title=title)
     return ax

@@ -1,0 +1,67 @@
+"""Tests for nnetlib.report.experiments (multi-seed runs of notebooks 04 and 05)."""
+import numpy as np
+import pytest
+
+from nnetlib import NpNet
+from nnetlib.report import experiments as ex
+
+
+def test_stat_mean_sd_values():
+    s = ex.stat([1.0, 2.0, 3.0])
+    assert s == {"mean": 2.0, "sd": 1.0, "values": [1.0, 2.0, 3.0], "n": 3}
+    assert ex.stat([0.5])["sd"] == 0.0
+    with pytest.raises(ValueError, match="at least one"):
+        ex.stat([])
+    with pytest.raises(ValueError, match="finite"):
+        ex.stat([1.0, float("nan")])
+
+
+def test_clearly_apart_uses_the_spread():
+    a = ex.stat([0.90, 0.91, 0.92])
+    assert ex.clearly_apart(a, ex.stat([0.95, 0.96, 0.97]))
+    assert not ex.clearly_apart(a, ex.stat([0.89, 0.92, 0.95]))
+    with pytest.raises(ValueError, match="more seeds"):
+        ex.clearly_apart(a, ex.stat([0.9]))
+
+
+def test_fmt():
+    s = ex.stat([0.9, 0.92])
+    assert ex.fmt(s, percent=True).endswith("%") and "±" in ex.fmt(s)
+
+
+def test_torch_default_params_layout_and_bounds():
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    layers = (5, 4, 3)
+    state = torch.get_rng_state()
+    p = ex.torch_default_params(layers, seed=3, dtype="float64")
+    assert torch.equal(state, torch.get_rng_state())            # the global torch RNG is untouched
+    assert p.shape == (NpNet(layers).n_params,)
+    torch.manual_seed(3)
+    lin = nn.Linear(5, 4, dtype=torch.float64)
+    w0 = p[:6 * 4].reshape(6, 4)
+    np.testing.assert_array_equal(w0[:-1], lin.weight.detach().numpy().T)
+    np.testing.assert_array_equal(w0[-1], lin.bias.detach().numpy())
+    assert np.all(np.abs(w0) <= 1 / np.sqrt(5))
+    assert not np.array_equal(p, ex.torch_default_params(layers, seed=4, dtype="float64"))
+
+
+def test_run_seeds_and_summaries():
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 6)).astype("float32")
+    y = rng.integers(0, 3, 40)
+    runs = ex.run_seeds(lambda s: NpNet((6, 5, 3), seed=s), [0, 1], (x, y), (x[:20], y[:20]),
+                        epochs=2, batch_size=10, lr=1.0, momentum=0.5)
+    assert [r["seed"] for r in runs] == [0, 1]
+    assert all(0 <= r["train_accuracy"] <= 1 and r["train_loss"] > 0 for r in runs)
+    assert ex.summarize(runs, "test_loss")["n"] == 2
+    mean, low, high = ex.curve_band(runs, "test_loss")
+    assert mean.shape == (2,) and np.all(low <= mean) and np.all(mean <= high)
+    auto = ex.run_seeds(lambda s: NpNet((6, 3, 6), seed=s), [0], (x, x), (x, x), epochs=1, batch_size=10)
+    assert auto[0]["test_accuracy"] is None and auto[0]["train_accuracy"] is None
+
+
+def test_frontprop_class_is_a_network():
+    cls = ex.frontprop_class()
+    assert cls.__name__ in ("CyNet", "NpNet")
