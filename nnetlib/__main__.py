@@ -20,11 +20,11 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", metavar="command")
 
     bench = commands.add_parser(
-        "bench", help="time an epoch of every implementation (the seed's table)",
+        "bench", help="time an epoch of every implementation (de Mayo (2021)'s table)",
         description="Seconds per epoch (60,000 samples, batch 1000, lr 10, momentum 0.5) of PyNet, "
                     "NpNet, CyNet and TorchNet at 1 and N threads, and GpuNet when CUDA is available, "
                     "with the ratio to torch and the peak memory added by training. "
-                    "See nnetlib/bench.py for the method.")
+                    "See nnetlib/bench/ for the method.")
     bench.add_argument("--quick", action="store_true",
                        help="2 batches x 2 rounds, PyNet on 1 sample (skipped where a sample takes minutes)")
     bench.add_argument("--json", metavar="PATH", help="also write all raw times, medians, ratios and metadata")

@@ -1,0 +1,225 @@
+"""``run_benchmark``: every implementation on every net, and the ``bench``
+command's entry point."""
+import datetime
+import math
+import os
+import platform
+import sys
+
+import numpy as np
+
+from .._progress import progress_enabled
+from . import plan as P
+from .memory import measure_memory
+from .table import format_table, write_json
+from .timing import Runner, summarize, time_rounds
+
+
+class Progress:
+    """A tqdm bar on stderr, or nothing."""
+
+    def __init__(self, total, enabled):
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm                     # text on stderr, also in notebooks
+            self.bar = tqdm(total=total, desc="bench", unit="run", file=sys.stderr, leave=False)
+
+    def show(self, text):
+        if self.bar is not None:
+            self.bar.set_postfix_str(text)
+
+    def advance(self):
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _loadavg():
+    """The 1-minute load average, or None where the OS has none."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def _settings(quick, repeats, threads, batches, py_samples, batch_size, dtype, data):
+    """The checked settings of one run, as a dict."""
+    from .._checks import check_dtype
+
+    quick = bool(quick)
+    batch_size = P.positive_int(batch_size, "batch_size", allow_none=False)
+    if batch_size > P.EPOCH_SAMPLES:
+        raise ValueError(f"batch_size must be at most {P.EPOCH_SAMPLES}, got {batch_size}")
+    if data not in ("auto", "random"):
+        raise ValueError(f"data must be 'auto' or 'random', got {data!r}")
+    return {
+        "quick": quick,
+        "repeats": P.positive_int(repeats, "repeats") or (P.QUICK_REPEATS if quick else P.DEFAULT_REPEATS),
+        "threads": P.positive_int(threads, "threads") or P.available_cores(),
+        "batches": P.positive_int(batches, "batches") or (P.QUICK_BATCHES if quick else P.DEFAULT_BATCHES),
+        "py_fixed": P.positive_int(py_samples, "py_samples"),
+        "batch_size": batch_size, "dtype": check_dtype(dtype).name, "data": data,
+    }
+
+
+def _columns(impls, n_threads):
+    """(columns that run, their table, skipped columns with the reason, notes)."""
+    wanted = P.parse_impls(impls)
+    table = P.impl_table(n_threads)
+    notes = []
+    if n_threads == 1:
+        dropped = [i for i in wanted if i in ("cyN", "trN")]
+        wanted = [i for i in wanted if i not in ("cyN", "trN")]
+        for i in ("cyN", "trN", "np", "gpu"):
+            table[i]["ref"] = "tr1"
+        if dropped:
+            notes.append("N = 1 thread: the ×N columns would repeat ×1 and are left out")
+    skipped = {i: why for i in wanted if (why := P.unavailable(i))}
+    columns = [i for i in wanted if i not in skipped]
+    if not columns:
+        raise ValueError(f"none of the implementations can run here: {skipped}")
+    return columns, table, skipped, notes
+
+
+def _new_result(s, columns, table, skipped, notes, data_note):
+    from threadpoolctl import threadpool_info
+    import torch
+
+    meta = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "cpu": P.cpu_model(), "cores": P.available_cores(), "threads": s["threads"],
+        "platform": platform.platform(), "python": platform.python_version(),
+        "numpy": np.__version__, "torch": torch.__version__,
+        "blas": [{k: i.get(k) for k in ("internal_api", "version", "num_threads")}
+                 for i in threadpool_info() if i.get("user_api") == "blas"],
+        "epoch_samples": P.EPOCH_SAMPLES, "batch_size": s["batch_size"],
+        "epoch_batches": math.ceil(P.EPOCH_SAMPLES / s["batch_size"]),
+        "lr": P.LR, "momentum": P.MOMENTUM, "dtype": s["dtype"], "order": "file order",
+        "batches": s["batches"], "repeats": s["repeats"], "quick": s["quick"], "data": data_note,
+        "memory_method": None, "notes": notes, "load_average_start": _loadavg(),
+    }
+    if "gpu" in columns:
+        meta["gpu"] = torch.cuda.get_device_name()
+    return {"meta": meta, "columns": columns,
+            "labels": {i: table[i]["label"] for i in columns},
+            "threads": {i: table[i]["threads"] for i in columns},
+            "refs": {i: table[i]["ref"] for i in columns},
+            "skipped": skipped, "article_table": {k: dict(v) for k, v in P.ARTICLE_TABLE.items()},
+            "nets": {}}
+
+
+def _data_rows(s, columns):
+    """MNIST rows the run needs: the timed batches plus the warm-up one (an
+    epoch for the GPU)."""
+    epoch_batches = math.ceil(P.EPOCH_SAMPLES / s["batch_size"])
+    rows = min(P.EPOCH_SAMPLES, (min(s["batches"], epoch_batches - 1) + 1) * s["batch_size"])
+    if "gpu" in columns:
+        rows = P.EPOCH_SAMPLES
+    return max(rows, s["py_fixed"] or 1, s["batch_size"])
+
+
+def _net_plan(net_layers, columns, s):
+    """{name: (layers, implementations to run, skipped ones, PyNet samples)}."""
+    out = {}
+    for name, layers in net_layers.items():
+        samples, py_skip = P.py_samples_for(layers, s["quick"], s["py_fixed"])
+        net_skip = {"py": py_skip} if py_skip and "py" in columns else {}
+        out[name] = (layers, [i for i in columns if i not in net_skip], net_skip, samples)
+    return out
+
+
+def _runners(run, net_skip, layers, x, t, s, table, samples):
+    """A Runner per implementation that could be built (the others are moved
+    to ``net_skip`` with the reason)."""
+    from ..nets.base import init_params
+
+    params = init_params(layers, seed=s["seed"], dtype=s["dtype"])
+    runners = {}
+    for impl in run:
+        threads = table[impl]["threads"]
+        try:
+            net = P.make_net(impl, layers, params, s["dtype"], threads)
+            runners[impl] = Runner(impl, net, x, t, s["batch_size"], s["batches"], samples, threads)
+        except Exception as exc:
+            net_skip[impl] = f"could not be built: {type(exc).__name__}: {exc}"
+    return runners
+
+
+def _probe_memory(out, name, layers, s, table, samples, progress, result):
+    for impl, entry in out.items():
+        progress.show(f"{name} {table[impl]['label']} memory")
+        if impl == "py" and entry["per_sample"] > P.PY_MEMORY_MAX_S:
+            mem = {"error": f"not probed: one PyNet sample takes {entry['per_sample']:.0f} s"}
+        else:
+            mem = measure_memory(impl, layers, s["dtype"], table[impl]["threads"], s["batch_size"],
+                                 py_samples=samples)
+        entry["memory"] = mem
+        if "method" in mem:
+            result["meta"]["memory_method"] = mem["method"]
+        progress.advance()
+
+
+def run_benchmark(quick=False, repeats=None, threads=None, progress=True,
+                  nets=("classifier", "autoencoder"), impls=None, *, batches=None, py_samples=None,
+                  batch_size=P.BATCH_SIZE, dtype="float32", memory=True, data="auto", seed=0):
+    """Time every implementation; return a JSON-serialisable dict.
+
+    ``quick``: 2 batches and 2 rounds instead of 10 and 5, PyNet on 1 sample
+    and skipped where a sample takes minutes.  ``threads``: N of the xN
+    columns (default: the cores available).  ``nets``: names of ``NETS`` or
+    ``(name, layers)`` pairs.  ``impls``: a subset of ``IMPLS`` (default all;
+    those that cannot run here are skipped with a note).  ``batches``: batches
+    timed per measurement; ``py_samples``: samples per PyNet measurement;
+    ``memory``: probe the peak RSS in subprocesses; ``data``: "auto" (MNIST
+    when it is on this machine, else random) or "random".
+
+    Result: ``meta`` (machine, versions, settings, notes), ``columns`` (the
+    implementations measured, in table order) with their ``labels``,
+    ``threads`` and torch ``refs``, ``skipped`` (implementation -> reason),
+    ``article_table`` (de Mayo (2021)'s figures, ``ARTICLE_TABLE``) and
+    ``nets[name]`` with ``layers``, ``skipped`` and ``impls[impl]``: ``raw``
+    (seconds of every measurement), ``median``, ``samples`` (timed per
+    measurement), ``per_sample``, ``epoch_s``, ``extrapolated``, ``basis``,
+    ``ratio`` (to torch at the same thread count) and ``memory``.
+    """
+    s = _settings(quick, repeats, threads, batches, py_samples, batch_size, dtype, data)
+    s["seed"] = seed
+    net_layers = P.parse_nets(nets)
+    columns, table, skipped, notes = _columns(impls, s["threads"])
+    x, labels, data_note = P.load_data(_data_rows(s, columns), s["dtype"], data, seed)
+    result = _new_result(s, columns, table, skipped, notes, data_note)
+    plan = _net_plan(net_layers, columns, s)
+    total = sum(len(run) * (s["repeats"] + bool(memory)) for _, run, _, _ in plan.values())
+    bar = Progress(total, progress_enabled(progress))
+    try:
+        for name, (layers, run, net_skip, samples) in plan.items():
+            t = P.targets(layers, x, labels, s["dtype"])
+            runners = _runners(run, net_skip, layers, x, t, s, table, samples)
+            raw = time_rounds(runners, s["repeats"], bar,
+                              {i: f"{name} {table[i]['label']}" for i in runners})
+            out = summarize(runners, raw, table)
+            if memory:
+                _probe_memory(out, name, layers, s, table, samples, bar, result)
+            result["nets"][name] = {"layers": list(layers), "impls": out, "skipped": net_skip,
+                                    "py_samples": samples if "py" in runners else None}
+    finally:
+        bar.close()
+    result["meta"]["load_average_end"] = _loadavg()
+    return result
+
+
+def main(args):
+    """Run the ``bench`` subcommand from parsed arguments; return the exit code."""
+    result = run_benchmark(quick=args.quick, repeats=args.repeats, threads=args.threads,
+                           progress=not args.no_progress, nets=args.nets, impls=args.impls,
+                           batches=args.batches, py_samples=args.py_samples,
+                           batch_size=args.batch_size, dtype=args.dtype,
+                           memory=not args.no_memory, data=args.data)
+    print(format_table(result))
+    if args.json:
+        write_json(result, args.json)
+        print(f"\nraw times written to {args.json}")
+    return 0

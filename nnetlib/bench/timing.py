@@ -1,0 +1,122 @@
+"""Timing one implementation on one net (see the package docstring, "Method")."""
+import contextlib
+import math
+import statistics
+import time
+
+import numpy as np
+
+from .plan import EPOCH_SAMPLES, LR, MOMENTUM, PY_BUDGET_S
+
+#: idle seconds between the warm-up and the timed batches.  OpenBLAS and
+#: OpenMP workers spin for up to ~0.1 s after their last job; without a pause
+#: the previous implementation's spinning threads steal a core from the next
+#: one and every xN column is measured on one core (seen here: cy x2 slower
+#: than cy x1 with no pause, 1.8x faster with 0.3 s).
+SETTLE_S = 0.3
+
+
+@contextlib.contextmanager
+def thread_limit(n):
+    """torch intra-op threads and BLAS threads limited to ``n`` inside."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n, user_api="blas"):
+            yield
+    finally:
+        torch.set_num_threads(old)
+
+
+class Runner:
+    """Times one implementation on one net."""
+
+    def __init__(self, impl, net, x, t, batch_size, batches, py_samples, threads):
+        self.impl, self.net, self.x, self.t = impl, net, x, t
+        self.batch_size, self.batches, self.py_samples, self.threads = batch_size, batches, py_samples, threads
+        self.n_batches = x.shape[0] // batch_size
+        if impl == "gpu":
+            import torch
+            n = min(EPOCH_SAMPLES, x.shape[0])
+            self.xd = torch.from_numpy(np.ascontiguousarray(x[:n])).cuda()
+            self.td = torch.from_numpy(np.ascontiguousarray(t[:n])).cuda()
+
+    @property
+    def unit(self):
+        """(samples timed per measurement, description)."""
+        if self.impl == "py":
+            return self.py_samples, f"{self.py_samples} sample{'s' * (self.py_samples > 1)}"
+        if self.impl == "gpu":
+            n = self.xd.shape[0]
+            return n, f"{math.ceil(n / self.batch_size)} batches (train_epoch)"
+        return self.batches * self.batch_size, f"{self.batches} batch{'es' * (self.batches > 1)}"
+
+    def _steps(self, indices):
+        bs = self.batch_size
+        for i in indices:
+            i %= self.n_batches
+            self.net.step(self.x[i * bs:(i + 1) * bs], self.t[i * bs:(i + 1) * bs], LR, MOMENTUM)
+
+    def _gpu_epoch(self):
+        import torch
+        self.net.train_epoch(self.xd, self.td, self.batch_size, LR, MOMENTUM)       # warm-up
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        self.net.train_epoch(self.xd, self.td, self.batch_size, LR, MOMENTUM)
+        torch.cuda.synchronize()
+        return time.perf_counter() - start
+
+    def measure(self):
+        """Seconds for one measurement (warm-up excluded)."""
+        with thread_limit(self.threads):
+            if self.impl == "py":
+                s = self.py_samples
+                start = time.perf_counter()
+                self.net.step(self.x[:s], self.t[:s], LR, MOMENTUM)
+                return time.perf_counter() - start
+            if self.impl == "gpu":
+                return self._gpu_epoch()
+            self._steps([0])                                                            # warm-up
+            time.sleep(SETTLE_S)                       # let other pools' spinning workers sleep
+            start = time.perf_counter()
+            self._steps(range(1, self.batches + 1))
+            return time.perf_counter() - start
+
+
+def time_rounds(runners, repeats, progress, names):
+    """Raw seconds of every runner over ``repeats`` interleaved rounds
+    (A B C ... A B C ...).  PyNet is repeated after its first round only
+    while its total stays under PY_BUDGET_S.  ``progress`` is a
+    ``run.Progress``; ``names[impl]`` what it shows."""
+    raw = {impl: [] for impl in runners}
+    for r in range(repeats):
+        for impl, runner in runners.items():
+            if not (impl == "py" and r > 0 and sum(raw[impl]) >= PY_BUDGET_S):
+                progress.show(f"{names[impl]} round {r + 1}/{repeats}")
+                raw[impl].append(runner.measure())
+            progress.advance()
+    return raw
+
+
+def summarize(runners, raw, table):
+    """Per implementation: raw times, median, per-sample and per-epoch
+    seconds, and the ratio to torch at the same thread count."""
+    out = {}
+    for impl, runner in runners.items():
+        n_samples, basis = runner.unit
+        med = statistics.median(raw[impl])
+        per_sample = med / n_samples
+        out[impl] = {
+            "raw": raw[impl], "median": med, "samples": n_samples,
+            "per_sample": per_sample, "epoch_s": per_sample * EPOCH_SAMPLES,
+            "extrapolated": n_samples < EPOCH_SAMPLES, "basis": basis,
+            "rounds": len(raw[impl]), "threads": table[impl]["threads"],
+        }
+    for impl, entry in out.items():
+        ref = out.get(table[impl]["ref"])
+        entry["ratio"] = entry["epoch_s"] / ref["epoch_s"] if ref else None
+        entry["ref"] = table[impl]["ref"] if ref else None
+    return out
