@@ -70,13 +70,13 @@ def test_tensor_input_equals_numpy_input():
     assert_grads_close(got, want, tol=0)
 
 
-def test_chunked_jacobians_equal_unchunked(monkeypatch):
+def test_chunked_jacobians_equal_unchunked():
     layers = (6, 5, 4, 3, 2)
     x, t = batch(layers, 23)
     net = GpuNet(layers, seed=3, dtype="float64")
     want = net.gradients(x, t)
-    monkeypatch.setattr(gpunet_module, "JACOBIAN_BUDGET", 50)     # widest 5 x 5: chunks of 2
-    assert nnetlib.nets.npnet.jacobian_chunk(layers, gpunet_module.JACOBIAN_BUDGET) == 2
+    net.jacobian_budget = 50                                      # widest 5 x 5: chunks of 2
+    assert nnetlib.frontprop.jacobian_chunk(layers, net.jacobian_budget) == 2
     assert_grads_close(net.gradients(x, t), want, tol=1e-14)
 
 

@@ -24,6 +24,7 @@ import os
 import numpy as np
 
 from .._checks import check_array, check_batch
+from ..frontprop import JACOBIAN_BUDGET
 from .base import layer_shapes
 from .npnet import NpNet
 
@@ -36,8 +37,9 @@ else:
     _IMPORT_ERROR = None
 
 #: entries in each of a thread's two Jacobian buffers (a chunk of samples
-#: times n_l n_{k+1}); 32 Ki entries = 128 KiB in float32, cache-sized
-JACOBIAN_CHUNK_BUDGET = 1 << 15
+#: times n_l n_{k+1}): ``frontprop.JACOBIAN_BUDGET / 128`` = 32 Ki entries,
+#: 128 KiB in float32, so that a thread's buffers stay in its cache
+JACOBIAN_CHUNK_BUDGET = JACOBIAN_BUDGET >> 7
 
 
 def kernel_source_path():

@@ -65,10 +65,7 @@ from scipy.special import expit
 
 from .._checks import check_array, check_batch, check_positive
 from .base import (CHECKPOINT_MAGIC, CHECKPOINT_VERSION, Network, write_atomically)
-from .npnet import forward_jacobian, frontprop_deltas, jacobian_chunk
-
-#: largest number of Jacobian entries held at once (per chunk of samples)
-JACOBIAN_BUDGET = 1 << 22
+from ..frontprop import JACOBIAN_BUDGET, assemble_gradients, chunked_deltas, forward_jacobian
 
 
 # -- activations ----------------------------------------------------------------
@@ -290,13 +287,8 @@ class GeneralNet(Network):
         acts, slopes, h = self._forward_train(x, masks)
         loss, d_out = self._loss_and_output_grad(acts[-1], h, t)
         deltas = self._hidden_deltas(acts, slopes, d_out)
-        grads = []
-        for k, d in enumerate(deltas):
-            g = np.empty((self.layers[k] + 1, self.layers[k + 1]), self.dtype)
-            np.matmul(acts[k].T, d, out=g[:-1])
-            g[-1] = d.sum(axis=0)
-            grads.append(g)
-        return loss, grads
+        grads = [np.empty(w.shape, self.dtype) for w in self._weights]
+        return loss, assemble_gradients(acts, deltas, grads)
 
     # -- optimizers -------------------------------------------------------------------
     def _step_gradient(self, x, t, masks):
@@ -418,18 +410,10 @@ class FrontNet(GeneralNet):
             J = J[:, :, None] * np.eye(J.shape[1], dtype=self.dtype)
         return J
 
+    #: Jacobian entries held at once by ``gradients`` (``nnetlib.frontprop``)
+    jacobian_budget = JACOBIAN_BUDGET
+
     def _hidden_deltas(self, acts, slopes, d_out):
         """delta^k = dE/dh^L W^{L-1}^T J^{L-1,k}, in chunks of samples."""
-        L = len(self.layers) - 1
-        B = d_out.shape[0]
-        deltas = [np.empty((B, self.layers[k + 1]), self.dtype) for k in range(L)]
-        deltas[L - 1] = d_out
-        if L == 1:
-            return deltas
-        chunk = jacobian_chunk(self.layers, JACOBIAN_BUDGET)
-        for start in range(0, B, chunk):
-            part = slice(start, start + chunk)
-            sl = [None] + [s[part] for s in slopes[1:]]
-            for k, d in enumerate(frontprop_deltas(sl, self._weights, d_out[part])[:-1]):
-                deltas[k][part] = d
-        return deltas
+        return chunked_deltas(slopes, self._weights, d_out, self.layers,
+                              lambda shape: np.empty(shape, self.dtype), self.jacobian_budget)

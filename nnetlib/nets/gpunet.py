@@ -35,12 +35,9 @@ import torch
 
 from .._checks import check_array, check_params
 from .base import Network, layer_shapes
-from .npnet import frontprop_deltas, jacobian_chunk, sigmoid_slopes
+from ..frontprop import JACOBIAN_BUDGET, assemble_gradients, chunked_deltas, sigmoid_slopes
 
 _TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-#: largest number of Jacobian entries held at once (per chunk of samples)
-JACOBIAN_BUDGET = 1 << 24
 
 #: how many captured epoch graphs (one per (samples, batch size)) are kept
 MAX_GRAPHS = 4
@@ -99,7 +96,9 @@ class GpuNet(Network):
     ``np.asarray`` reads) or torch tensors on any device.
     """
 
-    velocity_convention = "v"
+    #: Jacobian entries held at once: four times ``frontprop.JACOBIAN_BUDGET``,
+    #: since a device usually has more memory than a CPU cache cares about
+    jacobian_budget = 4 * JACOBIAN_BUDGET
 
     def __init__(self, layers, *, params=None, init="kaiming", seed=None, dtype="float32",
                  device=None):
@@ -223,30 +222,17 @@ class GpuNet(Network):
             acts.append(torch.sigmoid(torch.addmm(w[-1], acts[-1], w[:-1])))
         return acts
 
-    def _deltas(self, acts, e):
-        """delta^k = e^T J^{L,k} for k = 0 .. L-1, each ``(B, n_{k+1})``."""
-        slopes = sigmoid_slopes(acts)
-        return frontprop_deltas(slopes, self._w, e * slopes[-1])
-
     def _loss_and_grad_t(self, x, t):
         """Loss (0-dim tensor) of checked device tensors; the gradient is
-        written into ``self._grad`` (layer views ``self._g``)."""
+        written into ``self._grad`` (layer views ``self._g``), eq. (1) from
+        the forward sweep of ``nnetlib.frontprop``."""
         acts = self._forward_t(x)
         e = acts[-1] - t
         loss = (e * e).mean()
-        B = x.shape[0]
-        chunk = jacobian_chunk(self.layers, JACOBIAN_BUDGET)
-        if B <= chunk:
-            deltas = self._deltas(acts, e)
-        else:                                                 # bound the Jacobians' memory
-            parts = [self._deltas([a[s:s + chunk] for a in acts], e[s:s + chunk])
-                     for s in range(0, B, chunk)]
-            deltas = [torch.cat(ds) for ds in zip(*parts)]
-        c = 2.0 / e.numel()
-        for k, g in enumerate(self._g):
-            d = deltas[k] * c
-            torch.matmul(acts[k].T, d, out=g[:-1])
-            torch.sum(d, dim=0, out=g[-1])
+        slopes = sigmoid_slopes(acts)
+        deltas = chunked_deltas(slopes, self._w, e * slopes[-1], self.layers,
+                                lambda shape: e.new_empty(shape), self.jacobian_budget)
+        assemble_gradients(acts, deltas, self._g, 2.0 / e.numel())
         return loss
 
     def _update(self, lr, momentum, ok=None):

@@ -26,64 +26,16 @@ propagated, in chunks of samples so memory stays bounded.
 """
 import numpy as np
 
+from ..frontprop import (JACOBIAN_BUDGET, assemble_gradients, chunked_deltas, forward_jacobian,
+                         sigmoid_slopes)
 from .base import Network
-
-#: largest number of Jacobian entries held at once (per chunk of samples)
-JACOBIAN_BUDGET = 1 << 22
-
-
-def sigmoid_slopes(acts):
-    """[None, g'(h^1), ..., g'(h^L)] from the activations, g' = a (1 - a)."""
-    return [None] + [a * (1 - a) for a in acts[1:]]
-
-
-def forward_jacobian(slopes, weights, k, stop):
-    """J^{stop,k} = da^stop/dh^{k+1} for every sample, eq. (2) swept forward in l.
-
-    ``slopes[l]`` is g'(h^l) (B, n_l), masks included where dropout applies;
-    ``weights[l]`` is W^l, (n_l + 1, n_{l+1}).  Returns the diagonal as a
-    ``(B, n_{k+1})`` vector when stop == k + 1, else ``(B, n_stop, n_{k+1})``.
-    Written with operators only, so NumPy arrays and torch tensors both work
-    (NpNet, FrontNet and GpuNet share it).
-    """
-    J = slopes[k + 1]
-    for l in range(k + 2, stop + 1):
-        wt = weights[l - 1][:-1].T                            # (n_l, n_{l-1})
-        if J.ndim == 2:                                       # diag(g') W^T diag(s)
-            J = slopes[l][:, :, None] * wt[None, :, :] * J[:, None, :]
-        else:
-            J = slopes[l][:, :, None] * (wt @ J)
-    return J
-
-
-def frontprop_deltas(slopes, weights, d_out):
-    """delta^k = dE/dh^L W^{L-1}^T J^{L-1,k}, k = 0 .. L-1, each (B, n_{k+1}).
-
-    ``d_out`` is dE/dh^L up to a constant (e diag(g'(h^L)) for the squared
-    error).  The last step of the recursion is contracted with it at once,
-    u = d_out W^{L-1}[:-1]^T, so no (B, n_L, n_{k+1}) array is formed.
-    """
-    L = len(weights)
-    deltas = [None] * L
-    deltas[L - 1] = d_out
-    if L == 1:
-        return deltas
-    u = d_out @ weights[L - 1][:-1].T                         # (B, n_{L-1})
-    for k in range(L - 1):
-        J = forward_jacobian(slopes, weights, k, L - 1)
-        deltas[k] = u * J if J.ndim == 2 else (u[:, None, :] @ J)[:, 0, :]
-    return deltas
-
-
-def jacobian_chunk(layers, budget):
-    """Samples per chunk so that no hidden Jacobian exceeds ``budget`` entries."""
-    L = len(layers) - 1
-    widest = max((layers[l] * layers[k + 1] for k in range(L) for l in range(k + 1, L)), default=1)
-    return max(1, budget // widest)
 
 
 class NpNet(Network):
     """Frontprop in NumPy, batched; see the module docstring for the math."""
+
+    #: Jacobian entries held at once by ``gradients`` (``nnetlib.frontprop``)
+    jacobian_budget = JACOBIAN_BUDGET
 
     def _forward(self, x):
         acts = super()._forward(x)
@@ -149,29 +101,14 @@ class NpNet(Network):
         """
         return forward_jacobian(sigmoid_slopes(acts), self._weights, k, stop)
 
-    def _deltas(self, acts, e):
-        """delta^k = e^T J^{L,k}, for k = 0 .. L-1, shape (B, n_{k+1})."""
-        slopes = sigmoid_slopes(acts)
-        return frontprop_deltas(slopes, self._weights, e * slopes[-1])
-
     def _loss_and_gradients(self, x, t):
+        """Eq. (1) from the forward sweep of ``nnetlib.frontprop``, in chunks
+        of at most ``jacobian_budget`` Jacobian entries."""
         acts = self._forward(x)
         e = acts[-1] - t
         loss = float(np.mean(e * e))
-        L = len(self.layers) - 1
-        B = x.shape[0]
-        c = self.dtype.type(2 / e.size)
-        chunk = jacobian_chunk(self.layers, JACOBIAN_BUDGET)
-        deltas = [np.empty((B, self.layers[k + 1]), self.dtype) for k in range(L)]
-        for start in range(0, B, chunk):
-            part = slice(start, start + chunk)
-            for k, d in enumerate(self._deltas([a[part] for a in acts], e[part])):
-                deltas[k][part] = d
-        grads = []
-        for k in range(L):
-            d = deltas[k] * c
-            g = np.empty((self.layers[k] + 1, self.layers[k + 1]), self.dtype)
-            np.matmul(acts[k].T, d, out=g[:-1])
-            g[-1] = d.sum(axis=0)
-            grads.append(g)
-        return loss, grads
+        slopes = sigmoid_slopes(acts)
+        deltas = chunked_deltas(slopes, self._weights, e * slopes[-1], self.layers,
+                                lambda shape: np.empty(shape, self.dtype), self.jacobian_budget)
+        grads = [np.empty(w.shape, self.dtype) for w in self._weights]
+        return loss, assemble_gradients(acts, deltas, grads, self.dtype.type(2 / e.size))
