@@ -57,7 +57,7 @@ def test_every_implementation_gets_a_median_and_a_column():
             assert f"{label}: skipped" in table
     for text in ("s/epoch", "÷ torch", "tiny", "784-3-10", "threads ×1 and ×2", "torch 2", "numpy",
                  "python", "extrapolated", "† py extrapolated to 60,000 samples from tiny 1 sample",
-                 "de Mayo (2021)", "E5-2680 ×24: cy 0.63", "random data"):
+                 "de Mayo (2021)", "E5-2680 x24: cy 0.63", "i7-7700HQ x1: py 405", "random data"):
         assert text in table, text
     assert bench.cpu_model() in table
     if not torch.cuda.is_available():

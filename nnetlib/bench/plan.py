@@ -5,16 +5,16 @@ import platform
 
 import numpy as np
 
+from ..report.article import TIMING_COLUMNS, TIMING_TABLE
+
 #: de Mayo (2021), "training time of one epoch in seconds" of the classifier
-#: 784-16-16-10, as printed, one entry per column of its table (CPU x threads);
-#: figures quoted from /work/shared/article/README.md ("The article's numbers,
-#: as printed").  py, np, cy, tr: its PyNet, NpNet, CyNet and PyTorch.
-ARTICLE_TABLE = {
-    "i7-7700HQ ×1": {"py": 405, "np": 6.31, "cy": 3.97, "tr": 0.08},
-    "E5-2680 ×1": {"py": 467, "np": 7.14, "cy": 4.23, "tr": 0.10},
-    "i7-7700HQ ×4": {"cy": 1.71},
-    "E5-2680 ×24": {"cy": 0.63},
-}
+#: 784-16-16-10 as printed (source: /work/shared/article/README.md, "The
+#: article's numbers, as printed"), keyed by the table's columns, CPU x threads
+#: ("i7-7700HQ x1", "E5-2680 x1", "i7-7700HQ x4", "E5-2680 x24"), then by
+#: version: py, np, cy, tr (its PyNet, NpNet, CyNet, PyTorch).  The figures
+#: themselves live once, in nnetlib.report.article.TIMING_TABLE.
+ARTICLE_TABLE = {col: {impl: row[col] for impl, row in TIMING_TABLE.items() if col in row}
+                 for col in TIMING_COLUMNS}
 
 NETS = {"classifier": (784, 16, 16, 10), "autoencoder": (784, 64, 784)}
 IMPLS = ("py", "np", "cy1", "cyN", "tr1", "trN", "gpu")
