@@ -1,17 +1,24 @@
-"""Build nnetlib's Cython extensions (metadata lives in pyproject.toml).
+"""Build nnetlib's Cython kernel, ``nnetlib._ext._frontprop`` (metadata: pyproject.toml).
 
-Two extensions: ``nnetlib._frontprop`` (the kernel) and
-``nnetlib._openmp_helpers`` (reports whether OpenMP is on). Both are compiled
-with ``-O3`` and, when the compiler supports it, ``-fopenmp``; OpenMP support
-is detected by compiling and linking a tiny program. Without it the build
-goes on serially with a loud warning.
+The kernel cimports ``scipy.linalg.cython_blas`` and includes
+``nnetlib/_ext/frontprop_helpers.h``; it needs no NumPy headers. It is
+compiled with ``-O3`` and, when the compiler supports it, ``-fopenmp``
+(detected by compiling and linking a tiny program; without it the build goes
+on serially with a loud warning).
+
+Without a working C compiler the build warns loudly and installs nnetlib
+without the kernel: everything but CyNet works, ``nnetlib.nets.cynet.available()``
+is False, and ``CyNet(...)`` says how to build it.
 
 Environment switches:
   NNETLIB_NATIVE=1     add -march=native (opt-in; the binary then only runs
                        on CPUs like the build machine's)
   NNETLIB_NO_OPENMP=1  skip OpenMP even when available
+  NNETLIB_NO_EXT=1     skip the kernel altogether (pure-Python install)
 
-Works as ``pip install [-e] .`` and as ``python setup.py build_ext --inplace``.
+One build: ``pip install [-e] .`` compiles the kernel in place for an
+editable install; ``python setup.py build_ext --inplace`` rebuilds it after
+an edit of the .pyx.
 """
 
 import os
@@ -19,12 +26,12 @@ import shutil
 import sys
 import tempfile
 import textwrap
-import warnings
 
-import numpy as np
-from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import CCompilerError, CompileError, ExecError, LinkError, PlatformError
+
+EXT_DIR = os.path.join("nnetlib", "_ext")
 
 COMPILER_DIRECTIVES = {
     "language_level": 3,
@@ -48,9 +55,18 @@ OPENMP_TEST_PROGRAM = textwrap.dedent(
     """
 )
 
+HOW_TO_BUILD = ("install a C compiler (gcc or clang; conda: c-compiler) and run "
+                "'pip install -e .' again (or 'python setup.py build_ext --inplace')")
+
 
 def _env_flag(name):
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def _warn(msg):
+    """A banner on stderr: shown by `setup.py build_ext`, by `pip install -v`, and in pip's log."""
+    banner = "=" * 78
+    sys.stderr.write(f"\n{banner}\nWARNING: nnetlib: {msg}\n{banner}\n\n")
 
 
 def _openmp_flags(compiler):
@@ -84,16 +100,9 @@ def _openmp_works(compiler, cflags, lflags):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _warn_serial(reason):
-    banner = "=" * 78
-    msg = (f"nnetlib: building WITHOUT OpenMP ({reason}); the Cython kernel "
-           f"will run on one thread.")
-    sys.stderr.write(f"\n{banner}\nWARNING: {msg}\n{banner}\n\n")
-    warnings.warn(msg, stacklevel=1)
-
-
 class BuildExt(build_ext):
-    """build_ext that adds optimisation and (if available) OpenMP flags."""
+    """build_ext that adds optimisation and (if available) OpenMP flags, and that
+    goes on without the kernel, loudly, when the compiler fails."""
 
     def build_extensions(self):
         unix = self.compiler.compiler_type != "msvc"
@@ -103,7 +112,7 @@ class BuildExt(build_ext):
             cflags.append("-march=native")
 
         if _env_flag("NNETLIB_NO_OPENMP"):
-            _warn_serial("NNETLIB_NO_OPENMP is set")
+            _warn("building WITHOUT OpenMP (NNETLIB_NO_OPENMP is set); the kernel runs on one thread.")
         else:
             omp_c, omp_l = _openmp_flags(self.compiler)
             if _openmp_works(self.compiler, omp_c, omp_l):
@@ -111,28 +120,33 @@ class BuildExt(build_ext):
                 lflags += omp_l
                 print(f"nnetlib: OpenMP enabled ({' '.join(omp_c)})")
             else:
-                _warn_serial("the compiler could not build a test program with "
-                             f"{' '.join(omp_c)}")
+                _warn(f"building WITHOUT OpenMP (the compiler could not build a test program "
+                      f"with {' '.join(omp_c)}); the kernel runs on one thread.")
 
         for ext in self.extensions:
             ext.extra_compile_args = list(ext.extra_compile_args or []) + cflags
             ext.extra_link_args = list(ext.extra_link_args or []) + lflags
         super().build_extensions()
 
+    def build_extension(self, ext):
+        try:
+            super().build_extension(ext)
+        except (CCompilerError, CompileError, LinkError, ExecError, PlatformError, OSError) as exc:
+            _warn(f"could not compile {ext.name} ({type(exc).__name__}: {exc}).\n"
+                  f"Installing nnetlib WITHOUT its Cython kernel: CyNet is unavailable, the other "
+                  f"nets work.\nTo get CyNet, {HOW_TO_BUILD}.")
 
-def _extension(name):
-    return Extension(
-        f"nnetlib._ext.{name}",
-        sources=[os.path.join("nnetlib", "_ext", f"{name}.pyx")],
-        include_dirs=[np.get_include()],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    )
+
+def _ext_modules():
+    if _env_flag("NNETLIB_NO_EXT"):
+        _warn("NNETLIB_NO_EXT is set: installing WITHOUT the Cython kernel (CyNet unavailable).")
+        return []
+    from Cython.Build import cythonize
+
+    kernel = Extension("nnetlib._ext._frontprop",
+                       sources=[os.path.join(EXT_DIR, "_frontprop.pyx")],
+                       include_dirs=[EXT_DIR])  # frontprop_helpers.h
+    return cythonize([kernel], compiler_directives=COMPILER_DIRECTIVES)
 
 
-setup(
-    ext_modules=cythonize(
-        [_extension("_frontprop"), _extension("_openmp_helpers")],
-        compiler_directives=COMPILER_DIRECTIVES,
-    ),
-    cmdclass={"build_ext": BuildExt},
-)
+setup(ext_modules=_ext_modules(), cmdclass={"build_ext": BuildExt})

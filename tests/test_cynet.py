@@ -284,12 +284,12 @@ def test_kernel_refuses_a_plan_that_does_not_fit():
         bad = plan.copy()
         bad[i] += 1
         with pytest.raises(ValueError):
-            _frontprop.train(net._flat.copy(), v, x, t, bad, buf.copy(), 1.0, 0.5)
+            _frontprop.gradient_and_step(net._flat.copy(), v, x, t, bad, buf.copy(), 1.0, 0.5)
     with pytest.raises(ValueError):
-        _frontprop.train(net._flat.copy(), v, x, t, plan, buf[:-1].copy(), 1.0, 0.5)
+        _frontprop.gradient_and_step(net._flat.copy(), v, x, t, plan, buf[:-1].copy(), 1.0, 0.5)
     with pytest.raises(ValueError):
-        _frontprop.train(net._flat.copy(), v, x[:5], t[:5], plan, buf.copy(), 1.0, 0.5)
-    assert _frontprop.train(net._flat.copy(), v, x, t, plan, buf.copy(), 1.0, 0.5)[0] == _frontprop.OK
+        _frontprop.gradient_and_step(net._flat.copy(), v, x[:5], t[:5], plan, buf.copy(), 1.0, 0.5)
+    assert _frontprop.gradient_and_step(net._flat.copy(), v, x, t, plan, buf.copy(), 1.0, 0.5)[0] == _frontprop.OK
 
 
 def test_kernel_argument_takes_a_build_of_the_pyx():
@@ -304,4 +304,4 @@ def test_kernel_argument_takes_a_build_of_the_pyx():
     b = CyNet(layers, params=p, dtype="float64").gradients(x, t)
     assert all(np.array_equal(u, v) for u, v in zip(a, b))
     with pytest.raises(ValueError, match="kernel lacks"):
-        CyNet(layers, kernel=types.SimpleNamespace(train=None))
+        CyNet(layers, kernel=types.SimpleNamespace(gradient_and_step=None))

@@ -52,6 +52,16 @@ def openmp_enabled():
     return _frontprop is not None and _frontprop.openmp_enabled()
 
 
+def available():
+    """True when the compiled kernel is built, so that ``CyNet(...)`` works.
+
+    Without a C compiler nnetlib installs without it; notebooks then fall back
+    to NpNet, which computes the same gradients:
+    ``Net = CyNet if cynet.available() else NpNet``.
+    """
+    return _frontprop is not None
+
+
 class _BlasOneThread:
     """Context manager factory: every loaded BLAS at one thread during a call.
 
@@ -97,14 +107,18 @@ class CyNet(NpNet):
     def __init__(self, layers, *, params=None, init="kaiming", seed=None, dtype="float32",
                  num_threads=None, kernel=None):
         if kernel is not None:
-            missing = [name for name in ("train", "forward", "make_plan", "PLAN_FIELDS", "openmp_enabled")
+            missing = [name for name in ("gradient_and_step", "forward", "make_plan", "PLAN_FIELDS", "openmp_enabled")
                        if not hasattr(kernel, name)]
             if missing:
                 raise ValueError(f"kernel lacks {', '.join(missing)}: not a build of _frontprop.pyx")
         elif _frontprop is None:
             raise ImportError(
-                "CyNet needs the compiled kernel nnetlib._frontprop; build it with "
-                f"'python setup.py build_ext --inplace' or 'pip install -e .' ({_IMPORT_ERROR})")
+                "CyNet needs its compiled Cython kernel, nnetlib._ext._frontprop, which is not "
+                "built here (no working C compiler at install time, or NNETLIB_NO_EXT=1). Install "
+                "a C compiler (gcc or clang; conda: c-compiler), then run 'pip install -e .' or "
+                "'python setup.py build_ext --inplace' in the project folder. Meanwhile NpNet "
+                "computes the same gradients; nnetlib.nets.cynet.available() says which to use. "
+                f"(import error: {_IMPORT_ERROR})")
         self.num_threads = self._check_threads(num_threads)
         self._kernel = kernel if kernel is not None else _frontprop
         self._fields = self._kernel.PLAN_FIELDS
@@ -166,7 +180,7 @@ class CyNet(NpNet):
         """Run the kernel; returns its loss and whether the gradient is finite."""
         plan, buf = self._workspace(x.shape[0])
         with _blas_one_thread():
-            status, loss = self._kernel.train(self._flat, v, x, t, plan, buf, lr, momentum)
+            status, loss = self._kernel.gradient_and_step(self._flat, v, x, t, plan, buf, lr, momentum)
         if status == self._kernel.BAD_INPUT:
             check_batch(x, t, self.layers, self.dtype)          # raises, naming x or t
             raise ValueError("x or t contains NaN or inf")
