@@ -45,17 +45,21 @@ $(BIN)/python:
 
 # torch first, from constraints.txt (2.13.0: the CPU wheel found via
 # PIP_FIND_LINKS when present); then the build tools, so the editable install
-# can build the Cython extensions with --no-build-isolation against exactly
-# the pinned numpy/Cython/scipy of the venv.
-$(STAMP): $(BIN)/python pyproject.toml setup.py constraints.txt $(PYX)
+# can build the Cython kernel with --no-build-isolation against exactly the
+# pinned Cython/scipy of the venv. That install is the one build: it compiles
+# the kernel in place (after editing a .pyx: `python setup.py build_ext --inplace`).
+# Without a C compiler it installs without the kernel (CyNet unavailable) and
+# the check below says so.
+$(STAMP): $(BIN)/python pyproject.toml setup.py constraints.txt $(PYX) $(wildcard nnetlib/_ext/*.h)
 	$(PIP) install --quiet -c constraints.txt torch==2.13.0
-	$(PIP) install --quiet -c constraints.txt setuptools wheel Cython numpy scipy
+	$(PIP) install --quiet -c constraints.txt setuptools wheel Cython scipy
 	$(PIP) install --quiet --no-build-isolation -c constraints.txt -e '.[test,report]'
-	$(BIN)/python setup.py --quiet build_ext --inplace
-	@$(BIN)/python -c 'import nnetlib._ext._openmp_helpers as h; \
-	    print("nnetlib: OpenMP on," if h.openmp_enabled() else \
-	          "nnetlib: WARNING: built WITHOUT OpenMP (serial kernel);", \
-	          "max threads", h.openmp_max_threads())'
+	@$(BIN)/python -c 'from nnetlib.nets import cynet; k = cynet._frontprop; \
+	    print("nnetlib: WARNING: Cython kernel NOT built (no C compiler?): CyNet unavailable," \
+	          " notebooks fall back to NpNet" if k is None else \
+	          "nnetlib: kernel built, OpenMP on, max threads %d" % k.max_threads() \
+	          if k.openmp_enabled() else \
+	          "nnetlib: WARNING: kernel built WITHOUT OpenMP (serial)")'
 	touch $@
 
 venv: $(STAMP)
@@ -65,7 +69,7 @@ venv: $(STAMP)
 # Loads both splits: finds the files (NNETLIB_DATA, cache, or download into
 # the cache), verifies checksums, prints where they came from.
 data: $(STAMP)
-	$(BIN)/python -c 'import sys; from nnetlib.data import main; sys.exit(main())'
+	$(BIN)/python -m nnetlib.data
 
 # ---------------------------------------------------------------- tests
 
@@ -125,8 +129,9 @@ endif
 bench: $(STAMP)
 	$(BIN)/python -m nnetlib bench
 
+# JupyterLab refuses to run as root (in a container, say) without --allow-root.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 clean:
 	rm -rf $(VENV) build dist report *.egg-info .pytest_cache .hypothesis

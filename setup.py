@@ -146,7 +146,10 @@ def _ext_modules():
     kernel = Extension("nnetlib._ext._frontprop",
                        sources=[os.path.join(EXT_DIR, "_frontprop.pyx")],
                        include_dirs=[EXT_DIR])  # frontprop_helpers.h
-    return cythonize([kernel], compiler_directives=COMPILER_DIRECTIVES)
+    exts = cythonize([kernel], compiler_directives=COMPILER_DIRECTIVES)
+    for ext in exts:  # optional (set after cythonize, which drops it): when a failed build
+        ext.optional = True  # (BuildExt.build_extension) leaves no output, the install goes on
+    return exts
 
 
 setup(ext_modules=_ext_modules(), cmdclass={"build_ext": BuildExt})

@@ -19,11 +19,10 @@ BackpropNet the reverse sweep in NumPy, for comparison            08
 import importlib
 
 from . import data
-from ._ext._openmp_helpers import openmp_enabled
 from .data import batches, load_mnist, mnist_task, one_hot
 from .nets.backprop import BackpropNet
 from .nets.base import Network, init_params, n_params, read_checkpoint
-from .nets.cynet import CyNet
+from .nets.cynet import CyNet, openmp_enabled  # CyNet raises a clear error if not built
 from .nets.front import FrontNet
 from .nets.npnet import NpNet
 from .nets.pynet import PyNet
@@ -34,7 +33,7 @@ __all__ = ["Network", "PyNet", "NpNet", "CyNet", "GpuNet", "TorchNet", "init_par
            "read_checkpoint", "History", "evaluate", "train", "load_mnist", "mnist_task", "batches",
            "one_hot", "openmp_enabled", "data", "FrontNet", "BackpropNet", "ForwardGradientNet",
            "frontprop_macs", "backprop_macs"]
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one version source: pyproject.toml reads it (setuptools attr)
 
 # Classes built on PyTorch load it on first use, so that `import nnetlib`
 # (the loader, the NumPy and Cython nets) does not pay for `import torch`.

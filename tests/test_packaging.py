@@ -1,6 +1,11 @@
-"""Packaging checks: OpenMP build, dependency lists in sync, safe compiler flags."""
+"""Packaging checks: OpenMP build, a package without the compiled kernel, one version,
+no numpy at build time, dependency lists in sync, safe compiler flags, `make lab` as root."""
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -26,14 +31,112 @@ def _pyproject():
 
 
 def test_openmp_enabled():
-    import nnetlib._ext._openmp_helpers as helpers  # built by `make venv` / build_ext --inplace
+    from nnetlib.nets import cynet  # kernel built by `make venv` / `pip install -e .`
 
-    assert helpers.openmp_enabled() is True
-    assert helpers.openmp_max_threads() >= 1
+    assert cynet.available() and cynet.openmp_enabled() is True
+    assert cynet._frontprop.max_threads() >= 1
 
 
 def test_frontprop_extension_is_built():
     import nnetlib._ext._frontprop  # noqa: F401
+
+
+BLOCK_KERNEL = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "nnetlib._ext._frontprop":
+            raise ImportError("blocked: no compiled kernel")
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_import_without_the_compiled_kernel():
+    """Issue 11.4: a build without a C compiler still gives a working package."""
+    code = BLOCK_KERNEL + """
+import nnetlib
+from nnetlib import CyNet, NpNet, load_mnist, train  # noqa: F401
+from nnetlib.nets import cynet
+print(cynet.available(), nnetlib.openmp_enabled())
+try:
+    CyNet([4, 3, 2])
+except ImportError as exc:
+    print(exc)
+Net = CyNet if cynet.available() else NpNet
+print(type(Net([4, 3, 2])).__name__)
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    assert out[0] == "False False"
+    for phrase in ("nnetlib._ext._frontprop", "C compiler", "pip install -e .",
+                   "build_ext --inplace", "NpNet", "blocked: no compiled kernel"):
+        assert phrase in out[1], out[1]
+    assert out[2] == "NpNet"
+
+
+@pytest.fixture(scope="module")
+def source_copy(tmp_path_factory):
+    """setup.py, pyproject.toml and the package sources, without any build output."""
+    dest = tmp_path_factory.mktemp("src")
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "nnetlib", dest / "nnetlib",
+                    ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__", "*.html"))
+    return dest
+
+
+def _setup_py(folder, *args, env=None, block=""):
+    code = block + "import runpy, sys; sys.argv = ['setup.py', *sys.argv[1:]]; " \
+                   "runpy.run_path('setup.py', run_name='__main__')"
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=folder, capture_output=True,
+                          text=True, env=dict(os.environ, **(env or {})))
+
+
+def test_setup_py_needs_no_numpy_and_reads_the_one_version(source_copy):
+    """numpy is not a build requirement (no .pyx cimports it), and the version
+    setuptools builds is nnetlib.__version__ (pyproject: dynamic, attr)."""
+    import nnetlib
+
+    block_numpy = ("import importlib.abc, sys\n"
+                   "class B(importlib.abc.MetaPathFinder):\n"
+                   "    def find_spec(self, name, path=None, target=None):\n"
+                   "        if name.split('.')[0] == 'numpy': raise ImportError('numpy blocked')\n"
+                   "sys.meta_path.insert(0, B())\n")
+    run = _setup_py(source_copy, "--version", block=block_numpy)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == nnetlib.__version__
+    requires = {_norm(r) for r in _pyproject()["build-system"]["requires"]}
+    assert "numpy" not in requires and "scipy" in requires  # scipy: cimported BLAS
+
+
+def test_build_without_a_c_compiler_goes_on_loudly(source_copy):
+    """Issue 11.4: CC=false, the compile fails, setup.py still succeeds, without the kernel."""
+    run = _setup_py(source_copy, "build_ext", "--inplace", env={"CC": "false"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "could not compile nnetlib._ext._frontprop" in run.stderr
+    assert "install a C compiler" in run.stderr
+    assert not list((source_copy / "nnetlib" / "_ext").glob("_frontprop*.so"))
+
+
+def test_installed_version_is_the_package_version():
+    from importlib import metadata
+
+    import nnetlib
+
+    try:
+        installed = metadata.version("nnetlib")
+    except metadata.PackageNotFoundError:
+        pytest.skip("nnetlib is not installed (running from the source tree)")
+    assert installed == nnetlib.__version__
+    assert "version" not in _pyproject()["project"] and "version" in _pyproject()["project"]["dynamic"]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_lab_allows_root_only_for_root():
+    out = subprocess.run(["make", "-n", "lab", "STAMP=/dev/null"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    (line,) = [ln for ln in out.splitlines() if "jupyter lab" in ln]
+    assert ("--allow-root" in line) == (os.getuid() == 0), line
 
 
 def test_environment_yml_matches_pyproject():
@@ -80,7 +183,7 @@ def test_constraints_pin_torch():
             assert version, f"constraints.txt: {line!r} is not an exact pin"
             pins[_norm(name)] = version.strip()
     assert pins.get("torch") == "2.13.0"
-    for key in ("numpy", "scipy", "cython", "pytest", "nbval", "jupyterlab"):
+    for key in ("numpy", "scipy", "cython", "pooch", "pytest", "nbval", "jupyterlab"):
         assert key in pins, f"constraints.txt does not pin {key}"
 
 
