@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 
 from nnetlib import data
 
+_real_http = data._http  # the isolated fixture replaces it by one that fails
+
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 NAMES = [
@@ -452,6 +454,35 @@ def test_download_into_cache(real_dir, tmp_path, monkeypatch):
     data._memory_cache.clear()
     data.load_mnist("test")
     assert served == []
+
+
+def test_download_over_http_with_pooch(real_dir, tmp_path, monkeypatch):
+    """The real downloader (pooch's HTTPDownloader) against a local HTTP mirror."""
+    import functools
+    import http.server
+    import threading
+
+    cache = _empty_cache(monkeypatch, tmp_path)
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for name in NAMES[2:]:
+        blob = gzip.compress(_raw_bytes(real_dir, name), compresslevel=1)
+        (mirror / f"{name}.gz").write_bytes(blob)
+        monkeypatch.setitem(data.REGISTRY, name + ".gz", hashlib.sha256(blob).hexdigest())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(mirror))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr(data, "_http", _real_http)
+        monkeypatch.setattr(data, "MIRRORS", [f"http://127.0.0.1:{server.server_port}/"])
+        _, labels = data.load_mnist("test")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert np.bincount(labels, minlength=10).tolist() == TEST_COUNTS
+    assert (cache / "t10k-images-idx3-ubyte.gz").read_bytes() == (
+        mirror / "t10k-images-idx3-ubyte.gz").read_bytes()
 
 
 # --------------------------------------------------------------------------
