@@ -1,7 +1,9 @@
 # nnetlib: build, test and report.
 #
 #   make report   set up .venv, check the data, run every notebook in place,
-#                 export HTML to report/ (prints the path of report/index.html)
+#                 build the HTML report in report/ (prints report/index.html);
+#                 QUICK=1: classroom mode, copies run small in report/quick/
+#   make html     the HTML report from the stored outputs (no execution)
 #   make test     set up .venv, run the unit tests, then nbval over the notebooks
 #
 # Other targets: venv (set-up only), data, bench, lab, clean.
@@ -34,7 +36,7 @@ TEST_ENV = PYTHONHASHSEED=0
 UNIT_ENV = $(TEST_ENV) MPLBACKEND=Agg
 NB_ENV = env -u MPLBACKEND $(TEST_ENV)
 
-.PHONY: all venv data test unit nbval report bench lab clean
+.PHONY: all venv data test unit nbval report html bench lab clean
 
 all: test
 
@@ -96,33 +98,40 @@ endif
 
 # ---------------------------------------------------------------- report
 
-# Executes the notebooks in order, in place (their stored outputs are the
-# report), then exports HTML to report/ (untracked) with an index page.
-report: $(STAMP) data
-	@mkdir -p report
-	@set -e; for nb in $(NOTEBOOKS); do \
-	    echo "== executing $$nb"; start=$$(date +%s); \
-	    NNETLIB_PROGRESS=$${NNETLIB_PROGRESS:-0} $(NB_ENV) $(BIN)/jupyter nbconvert \
-	        --to notebook --execute --inplace \
-	        --ExecutePreprocessor.timeout=$(CELL_TIMEOUT) \
-	        --ExecutePreprocessor.kernel_name=python3 "$$nb"; \
-	    echo "   $$nb: $$(( $$(date +%s) - start )) s"; \
-	done
-ifneq ($(NOTEBOOKS),)
-	$(BIN)/jupyter nbconvert --to html --output-dir report $(NOTEBOOKS)
+# make report           executes the notebooks in order, in place (their stored
+#                       outputs are the report; 00-overview, which sums up what
+#                       the others saved, runs last), then `make html`.
+# make report QUICK=1   classroom mode: every notebook runs with NNETLIB_QUICK=1
+#                       as a copy in report/quick/ (results in report/quick/results),
+#                       never over the stored full-scale outputs; prints the
+#                       notebook time; then `make html QUICK=1`.
+# make html             the site from the STORED outputs, nothing re-executed:
+#                       report/index.html (landing page, headline results from
+#                       notebooks/results/*.json), one page per notebook,
+#                       MathJax inside report/mathjax (offline; zip and go).
+#                       With QUICK=1: from report/quick/ into report/quick/.
+ifneq ($(filter-out 0 false no off,$(strip $(QUICK))),)
+REPORT_DIR = report/quick
+EXEC_FLAGS = --quick --out $(REPORT_DIR)
+HTML_FLAGS = --quick --notebooks $(REPORT_DIR) --results $(REPORT_DIR)/results --out $(REPORT_DIR)
+else
+REPORT_DIR = report
+EXEC_FLAGS =
+HTML_FLAGS = --notebooks notebooks --results notebooks/results --out $(REPORT_DIR)
 endif
-	@{ \
-	    echo '<!doctype html>'; \
-	    echo '<html lang="en"><head><meta charset="utf-8"><title>nnetlib report</title></head>'; \
-	    echo '<body><h1>nnetlib: frontpropagation report</h1><ol>'; \
-	    for nb in $(NOTEBOOKS); do \
-	        b=$$(basename "$$nb" .ipynb); \
-	        echo "<li><a href=\"$$b.html\">$$b</a></li>"; \
-	    done; \
-	    echo "</ol><p>Generated $$(date -u '+%Y-%m-%d %H:%M UTC') by <code>make report</code>.</p>"; \
-	    echo '</body></html>'; \
-	} > report/index.html
-	@echo "report: $(CURDIR)/report/index.html"
+
+report: $(STAMP) data
+ifeq ($(NOTEBOOKS),)
+	@echo "report: no notebooks/*.ipynb yet, nothing to execute"
+else
+	NNETLIB_PROGRESS=$${NNETLIB_PROGRESS:-0} $(NB_ENV) $(BIN)/python -m nnetlib.report.site \
+	    execute $(EXEC_FLAGS) --timeout $(CELL_TIMEOUT) $(NOTEBOOKS)
+	@$(MAKE) --no-print-directory html
+endif
+
+html: $(STAMP)
+	$(BIN)/python -m nnetlib.report.site build $(HTML_FLAGS)
+	@echo "report: $(CURDIR)/$(REPORT_DIR)/index.html"
 
 # ---------------------------------------------------------------- misc
 

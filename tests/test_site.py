@@ -1,0 +1,203 @@
+"""The HTML report (issue 13): built from the stored notebooks, checked in headless Chromium.
+
+The site is built once into a temporary folder (nothing executed). Without a
+browser only the static checks run; with Debian's chromium every page is
+opened from file:// with no network, and must have no broken link, its
+equations typeset by the MathJax inside the folder, and every figure loaded.
+"""
+import json
+import pathlib
+import re
+import urllib.parse
+
+import pytest
+
+from _chromium import Browser, require_chromium
+
+pytest.importorskip("nbconvert")
+pytest.importorskip("jupyter_server_mathjax", reason="make venv installs jupyter-server-mathjax")
+
+from nnetlib.report.site import build, headline, notebook_paths, read_page  # noqa: E402
+from nnetlib.report.site.execute import execute, execution_order  # noqa: E402
+from nnetlib.report.site.cli import main as cli_main  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+pytestmark = pytest.mark.skipif(not notebook_paths(NOTEBOOKS), reason="no notebooks/*.ipynb yet")
+
+# Everything in a page's visible text that MathJax should have replaced.
+PAGE_REPORT_JS = r"""
+(() => {
+  const clone = document.body.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, .MathJax, .MathJax_Display, .MathJax_Preview, '
+                         + '.MJX_Assistive_MathML, .MathJax_MathML').forEach(e => e.remove());
+  const text = clone.textContent;
+  return {
+    raw_math: (text.match(/\$[^$\n]+\$|\\\(|\\\[/g) || []).slice(0, 5),
+    sources: document.querySelectorAll('script[type^="math/tex"]').length,
+    typeset: document.querySelectorAll('span.MathJax').length,   // one frame per equation
+    errors: document.querySelectorAll('.MathJax_Error, .merror, .noError').length,
+    // MathJax_Blank points at about:blank on purpose (MathJax's font-loading probe)
+    bad_fonts: [...document.fonts].filter(f => f.status === 'error' && !f.family.includes('MathJax_Blank'))
+                                  .map(f => f.family),
+    broken_images: [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))
+                                       .map(i => i.src.slice(0, 80)),
+    images: document.images.length,
+    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    resources: [...document.querySelectorAll('script[src], link[href], img[src], iframe[src]')]
+                 .map(e => e.src || e.href),
+    ids: [...document.querySelectorAll('[id], a[name]')].map(e => e.id || e.name),
+    nav: [...document.querySelectorAll('nav a')].map(a => a.getAttribute('rel') || a.textContent),
+  };
+})()
+"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    build.build_site(out, notebooks=NOTEBOOKS, log=lambda *a: None)
+    return out
+
+
+def _pages(site):
+    return [p.stem for p in notebook_paths(NOTEBOOKS)]
+
+
+# ---------------------------------------------------------------- static checks
+
+
+def test_landing_page_lists_every_notebook_with_its_title(site):
+    index = (site / "index.html").read_text()
+    assert "Implementación Red Feedforward" in index and "github.com/mateosss/nnet" in index
+    for path in notebook_paths(NOTEBOOKS):
+        page = read_page(path)
+        assert f'href="{page.html_name}">{page.title}</a>' in index.replace("&amp;", "&")
+        assert page.title != path.stem and page.summary_md, f"{path.name}: no heading or summary"
+    assert re.search(r"Built \d{4}-\d\d-\d\d \d\d:\d\d UTC on .+ from commit <code>\w+", index)
+
+
+def test_site_loads_nothing_from_the_network(site):
+    for page in site.glob("*.html"):
+        html = page.read_text()
+        remote = re.findall(r'<(?:script|link|img|iframe)[^>]+(?:src|href)="(https?:[^"]+)"', html)
+        assert not remote, f"{page.name} loads {remote[:3]}"
+        assert 'src="mathjax/MathJax.js' in html, f"{page.name} has no local MathJax"
+    assert (site / "mathjax" / "MathJax.js").is_file()
+
+
+def test_every_notebook_page_links_previous_contents_next(site):
+    stems = _pages(site)
+    for k, stem in enumerate(stems):
+        html = (site / f"{stem}.html").read_text()
+        assert 'href="index.html"' in html
+        tags = re.findall(r"<a [^>]*>", html)
+        if k:
+            assert sum('rel="prev"' in t and f'href="{stems[k - 1]}.html"' in t for t in tags) == 2
+        if k + 1 < len(stems):
+            assert sum('rel="next"' in t and f'href="{stems[k + 1]}.html"' in t for t in tags) == 2
+
+
+def test_missing_results_read_not_yet_computed(tmp_path):
+    pages = [read_page(p) for p in notebook_paths(NOTEBOOKS)]
+    html = build.render_landing(pages, {}, build.provenance("test"))
+    assert html.count("not yet computed") >= 10
+    assert "91 %" in html and "0.0547" in html          # the article's column is still there
+
+
+def test_saved_results_reach_the_landing_page():
+    pages = [read_page(p) for p in notebook_paths(NOTEBOOKS)]
+    results = {
+        "04-mnist-classifier": {"quick": False, "test_accuracy": {
+            "Nnet": {"mean": 0.91234, "sd": 0.0021, "n": 5}}},
+        "06-timing-table": {"quick": True, "epoch_s": {"np": 0.5, "torch": 0.25}, "threads_N": 2},
+        "01-derivation": {"eq1_max_rel_vs_autograd": 3.2e-15},
+    }
+    html = build.render_landing(pages, results, build.provenance("test"))
+    assert "91.2 % ± 0.2 % (n = 5)" in html
+    assert "0.5 s" in html and "2×" in html and "cy, 2 threads" in html
+    assert "3.2e-15" in html
+    assert "06-timing-table were saved by a classroom run" in html
+
+
+def test_load_all_skips_unreadable_files(tmp_path):
+    (tmp_path / "04-mnist-classifier.json").write_text(json.dumps({"test_accuracy": {}}))
+    (tmp_path / "broken.json").write_text("{not json")
+    assert headline.load_all(tmp_path) == {"04-mnist-classifier": {"test_accuracy": {}}}
+    assert headline.load_all(tmp_path / "absent") == {}
+
+
+def test_links_to_notebooks_become_links_to_pages():
+    html = '<a href="02-gradient-checks.ipynb#Eq-1">x</a><a href="other.ipynb">y</a>'
+    assert build.rewrite_notebook_links(html, {"02-gradient-checks"}) == \
+        '<a href="02-gradient-checks.html#Eq-1">x</a><a href="other.ipynb">y</a>'
+
+
+def test_build_refuses_a_folder_without_notebooks(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no notebooks"):
+        build.build_site(tmp_path / "out", notebooks=tmp_path)
+    assert not (tmp_path / "out").exists()
+    assert cli_main(["build", "--notebooks", str(tmp_path / "absent"), "--out", str(tmp_path)]) == 2
+
+
+def test_summary_notebooks_execute_last():
+    order = execution_order(["notebooks/02-b.ipynb", "notebooks/00-overview.ipynb",
+                                     "notebooks/01-a.ipynb"])
+    assert [p.name for p in order] == ["01-a.ipynb", "02-b.ipynb", "00-overview.ipynb"]
+    with pytest.raises(ValueError, match="timeout must be positive"):
+        execute(["notebooks/01-a.ipynb"], timeout=0)
+
+
+# ---------------------------------------------------------------- in the browser
+
+
+def _local_targets(page, report):
+    """``(problems, anchors)``: local links and resources that are missing, and the
+    ``(page, target, #anchor)`` links to check once every page's ids are known.
+    Remote links are not followed (the report is checked offline)."""
+    problems, anchors = [], []
+    for url in report["links"] + report["resources"]:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme in ("http", "https", "mailto", "data"):
+            continue
+        target = pathlib.Path(urllib.parse.unquote(parts.path))
+        if parts.scheme != "file" or not target.is_file():
+            problems.append(f"{page}: broken link {url}")
+        elif parts.fragment and target.suffix == ".html":
+            anchors.append((page, target.name, parts.fragment))
+    return problems, anchors
+
+
+def _check_page(name, browser):
+    """Open one page, wait for MathJax, assert what the issue asks; returns the page's report."""
+    browser.wait_for("document.documentElement.getAttribute('data-math') === 'done'",
+                     what=f"MathJax typesetting of {name}")
+    report = browser.evaluate(PAGE_REPORT_JS)
+    failed = browser.failed_loads()
+    assert not failed, f"{name}: failed loads {failed[:3]}"
+    assert not report["raw_math"], f"{name}: raw math left in the text: {report['raw_math']}"
+    assert report["typeset"] == report["sources"], \
+        f"{name}: {report['sources']} equations, {report['typeset']} typeset"
+    assert report["errors"] == 0, f"{name}: {report['errors']} MathJax errors"
+    assert not report["bad_fonts"], f"{name}: fonts failed {report['bad_fonts']}"
+    assert not report["broken_images"], f"{name}: figures not loaded {report['broken_images']}"
+    assert "Contents" in report["nav"] or name == "index.html", f"{name}: no navigation"
+    return report
+
+
+def test_site_in_headless_chromium(site, tmp_path):
+    require_chromium()
+    ids, problems, anchors, typeset, images = {}, [], [], 0, 0
+    with Browser(tmp_path / "profile", timeout=45) as browser:
+        for name in ["index.html"] + [f"{s}.html" for s in _pages(site)]:
+            browser.goto((site / name).as_uri())
+            report = _check_page(name, browser)
+            ids[name] = set(report["ids"])
+            typeset, images = typeset + report["typeset"], images + report["images"]
+            missing, links = _local_targets(name, report)
+            problems, anchors = problems + missing, anchors + links
+    # as browsers do: the fragment as written, else percent-decoded
+    problems += [f"{page}: no #{frag} in {target}" for page, target, frag in anchors
+                 if not {frag, urllib.parse.unquote(frag)} & ids.get(target, set())]
+    assert not problems, "\n".join(problems[:10])
+    assert typeset > 0 and images > 0
