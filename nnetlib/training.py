@@ -28,7 +28,6 @@ import numpy as np
 from ._checks import check_array
 from ._progress import progress_bar
 from .data import one_hot
-from .nets.base import read_checkpoint
 
 
 @dataclasses.dataclass
@@ -85,7 +84,7 @@ def evaluate(net, x, targets, labels=None, batch_size=10000):
 
     The loss is the mean squared error of eq. (1), or the network's own loss
     when it has another (``FrontNet(loss="cross_entropy")``)."""
-    mse = getattr(net, "loss_name", "mse") == "mse"
+    mse = net.function["loss"] == "mse"
     total, correct = 0.0, 0
     for start in range(0, x.shape[0], batch_size):
         xb, tb = x[start:start + batch_size], targets[start:start + batch_size]
@@ -134,15 +133,13 @@ def train(net, train, test, epochs=16, batch_size=1000, lr=10.0, momentum=0.5,
         raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    lr, momentum = net._check_step_args(lr, momentum)
+    lr, momentum = net.check_step(lr, momentum)
     x, targets, _ = _prepare(train, "train", net)
     xt, tt, test_labels = _prepare(test, "test", net)
     history = History()
     start_epoch = 0
     if checkpoint is not None and os.path.exists(checkpoint):
-        ckpt = read_checkpoint(checkpoint)
-        net._load_state(ckpt, os.fspath(checkpoint))
-        saved = ckpt["meta"].get("extra", {})
+        saved = net.load_state(checkpoint)
         history = History.from_dict(saved.get("history", {}))
         history.interrupted = False
         start_epoch = int(saved.get("epochs_done", len(history.epoch)))

@@ -362,7 +362,7 @@ def test_forward_gradient_step_follows_the_estimate():
             _, _, est = net.estimate(x, t, net.direction(step=s))
             net.step(x, t, lr=0.1, momentum=0.5)
             # replay the same update on a FrontNet through its optimizer hook
-            twin._step_gradient = lambda xx, tt, mm, e=est: (0.0, e)
+            twin._step_gradient = lambda xx, tt, e=est: (0.0, e)
             twin.step(x, t, lr=0.1, momentum=0.5)
         assert rel_err([net.params], [twin.params]) <= 1e-14
 

@@ -1,4 +1,5 @@
 """Bad input, checkpoints and interruption (reliability issue)."""
+import json
 import os
 import signal
 import threading
@@ -164,8 +165,8 @@ def test_load_refuses_mismatched_checkpoint(tmp_path):
     path = tmp_path / "n.npz"
     nnetlib.NpNet([5, 4, 3], seed=1).save(path)
     with np.load(path) as z:
-        meta, params, vel = str(z["meta"]), z["params"], z["velocity"]
-    np.savez(path, meta=np.array(meta), params=params[:-1], velocity=vel)
+        meta, params, vel = str(z["meta"]), z["params"], z["opt_velocity"]
+    np.savez(path, meta=np.array(meta), params=params[:-1], opt_velocity=vel)
     with pytest.raises(ValueError, match="n.npz"):
         nnetlib.NpNet.load(path)
     torch_path = tmp_path / "t.npz"
@@ -266,3 +267,50 @@ def test_fuzz_shapes_and_values(shape, fill):
     else:
         assert ok and np.all(np.isfinite(out)) and all(np.all(np.isfinite(a)) for a in g)
     assert np.array_equal(net.params, before)
+
+
+# -- checkpoint format versions (issue 12.3) -----------------------------------
+
+def _v1_checkpoint(path, layers, params, velocity, convention="v", cls="NpNet", **more):
+    """The layout nnetlib wrote before nnetlib.checkpoint (format version 1)."""
+    meta = {"magic": "nnetlib-checkpoint", "version": 1, "class": cls, "layers": layers,
+            "dtype": "float32", "init": "kaiming", "velocity_convention": convention,
+            "extra": {"epochs_done": 2}, **more.pop("meta", {})}
+    np.savez(path, meta=np.array(json.dumps(meta)), params=params, velocity=velocity, **more)
+
+
+def test_version_1_checkpoint_still_loads(tmp_path):
+    net = nnetlib.NpNet([5, 4, 3], seed=1)
+    rng = np.random.default_rng(0)
+    vel = rng.standard_normal(net.n_params).astype("float32")
+    _v1_checkpoint(tmp_path / "old.npz", [5, 4, 3], net.params, vel)
+    back = nnetlib.NpNet.load(tmp_path / "old.npz")
+    assert np.array_equal(back.params, net.params) and np.array_equal(back.velocity, vel)
+    assert nnetlib.read_checkpoint(tmp_path / "old.npz")["meta"]["extra"] == {"epochs_done": 2}
+    # an Adam FrontNet of version 1 keeps its moments and step count
+    u = np.abs(rng.standard_normal(net.n_params)).astype("float32")
+    _v1_checkpoint(tmp_path / "adam.npz", [5, 4, 3], net.params, vel, "adam-first-moment", "FrontNet",
+                   second_moment=u, meta={"n_steps": 7, "config": {
+                       "activation": "relu", "loss": "cross_entropy", "optimizer": "adam",
+                       "dropout": 0.0, "dropout_seed": 3, "betas": [0.9, 0.999], "eps": 1e-8}})
+    front = nnetlib.FrontNet.load(tmp_path / "adam.npz")
+    assert front.function == {"activation": "relu", "loss": "cross_entropy", "dropout": 0.0}
+    assert np.array_equal(front.second_moment, u) and np.array_equal(front.velocity, vel)
+    assert front.n_steps == 7 and front.optimizer.n_steps == 7
+    # torch's buffer (version 1) is still not SGD's velocity
+    _v1_checkpoint(tmp_path / "torch.npz", [5, 4, 3], net.params, vel, "torch-sgd-buffer", "TorchNet")
+    with pytest.raises(ValueError, match="torch-sgd.*weights_only=True"):
+        nnetlib.NpNet.load(tmp_path / "torch.npz")
+
+
+def test_unknown_checkpoint_version_is_named(tmp_path):
+    path = tmp_path / "future.npz"
+    nnetlib.NpNet([3, 2], seed=0).save(path)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    assert meta["version"] == nnetlib.checkpoint.VERSION
+    meta["version"] = 99
+    np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
+    with pytest.raises(ValueError, match="format version 99; this nnetlib reads versions 1, 2"):
+        nnetlib.NpNet.load(path)

@@ -1,4 +1,4 @@
-"""The interface shared by PyNet, NpNet, CyNet, GpuNet and TorchNet.
+"""The interface shared by every net, and the NumPy state most of them keep.
 
 Index conventions (01-derivation, "Notation"):
 
@@ -11,23 +11,29 @@ Index conventions (01-derivation, "Notation"):
 * The loss is E = 1/(B n_L) sum_b sum_q (O_bq - t_bq)^2 and its gradient is
   eq. (1): grad E^k_ij = 2/(B n_L) sum_b sum_q (O_bq - t_bq) da^L_q/dw^k_ij.
 
-All weights live in one flat buffer (``params``, row-major concatenation of
-the weights); ``weights`` are views into it, so an update touches one array.
-Subclasses implement ``_loss_and_gradients``; everything else is shared.
+``Network`` is the interface (checks, ``feedforward``/``loss``/``gradients``,
+``step`` through an optimizer object of ``nnetlib.optim``, checkpoints through
+``nnetlib.checkpoint``) and holds no arrays.  ``ArrayNetwork`` adds the NumPy
+state: all weights in one flat buffer (``params``, the row-major concatenation
+of the weights) and ``weights`` as views into it, so an update touches one
+array.  Its subclasses implement ``_loss_and_gradients``; GpuNet and TorchNet
+keep their state in torch and derive from ``Network`` directly.
 """
-import json
 import os
-import tempfile
 
 import numpy as np
 
-from .._checks import (check_array, check_batch, check_dtype, check_layers,
-                      check_params, check_positive)
+from .._checks import check_array, check_batch, check_dtype, check_layers, check_params
 from ..activations import sigmoid
+from ..checkpoint import read_checkpoint, write_atomically, write_checkpoint
+from ..optim import SGD
 
-CHECKPOINT_MAGIC = "nnetlib-checkpoint"
-CHECKPOINT_VERSION = 1
 INITS = ("kaiming", "naive")
+#: what the article's nets compute: sigmoid layers, squared error, no dropout
+ARTICLE_FUNCTION = {"activation": "sigmoid", "loss": "mse", "dropout": 0.0}
+
+__all__ = ["Network", "ArrayNetwork", "init_params", "n_params", "layer_shapes",
+           "read_checkpoint", "write_atomically", "INITS"]
 
 
 def layer_shapes(layers):
@@ -45,7 +51,7 @@ def init_params(layers, init="kaiming", seed=None, dtype="float32"):
 
     ``"kaiming"``: every weight and bias of layer k from U(-1/sqrt(n_k),
     1/sqrt(n_k)), as torch.nn.Linear does.  ``"naive"``: N(0, 1)/sqrt(n_k),
-    the seed's Nnet*.  The draw is made in float64 and then cast, so a
+    the article's Nnet*.  The draw is made in float64 and then cast, so a
     float32 and a float64 net with one seed start from the same weights.
     """
     layers = check_layers(layers)
@@ -75,68 +81,20 @@ def _split(flat, layers):
     return views
 
 
-def write_atomically(path, writer):
-    """Call ``writer(fileobj)`` on a temporary file next to ``path``, then
-    rename it over ``path``: readers see the old file or the new, never half."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            writer(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def read_checkpoint(path):
-    """Read a checkpoint written by ``Network.save`` into a dict, checking it.
-
-    Raises ``ValueError`` naming the file when it is not a checkpoint or its
-    parts do not fit together.
-    """
-    path = os.fspath(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {key: z[key] for key in z.files}
-    except FileNotFoundError:
-        raise
-    except Exception as exc:
-        raise ValueError(f"{path}: not an nnetlib checkpoint ({exc.__class__.__name__}: {exc})") from None
-    try:
-        meta = json.loads(str(data["meta"]))
-        if meta.get("magic") != CHECKPOINT_MAGIC:
-            raise KeyError("magic")
-        layers = check_layers(meta["layers"])
-        dtype = check_dtype(meta["dtype"])
-        params = data["params"]
-        velocity = data["velocity"]
-    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not an nnetlib checkpoint (missing or bad {exc})") from None
-    want = n_params(layers)
-    for name, arr in (("params", params), ("velocity", velocity)):
-        if arr.shape != (want,) or arr.dtype != dtype:
-            raise ValueError(f"{path}: {name} has shape {arr.shape} and dtype {arr.dtype}, "
-                             f"but layers {layers} in {dtype} need ({want},)")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{path}: {name} contains NaN or inf")
-    meta["layers"], meta["dtype"] = layers, dtype.name
-    return {"meta": meta, "params": params, "velocity": velocity}
+def _describe(function):
+    return ", ".join(f"{k}={v!r}" for k, v in function.items())
 
 
 class Network:
-    """Base class: parameters, validation, SGD with momentum, checkpoints.
+    """The interface of every net: checks, evaluation, ``step``, checkpoints.
 
     ``Net(layers, *, params=None, init="kaiming", seed=None, dtype="float32")``.
+    Subclasses store the parameters (``_install``, ``params``, ``weights``)
+    and compute (``_forward``, ``_loss_and_gradients``, ``step``).
     """
 
-    #: how the momentum buffer is stored; TorchNet keeps torch's convention
-    velocity_convention = "v"
+    #: the optimizer ``step`` follows (``nnetlib.optim``)
+    optimizer_class = SGD
 
     def __init__(self, layers, *, params=None, init="kaiming", seed=None, dtype="float32"):
         layers = check_layers(layers)
@@ -151,13 +109,172 @@ class Network:
         self.dtype = dtype
         self.init = init
         self.seed = seed
-        self._set_state(flat, np.zeros_like(flat))
+        self.optimizer = self._make_optimizer(flat.size)
+        self._install(flat)
 
-    # -- parameters ---------------------------------------------------------
-    def _set_state(self, flat, velocity):
-        """Install a flat parameter vector and momentum buffer (owned)."""
+    def _make_optimizer(self, n):
+        return self.optimizer_class(n, self.dtype)
+
+    def _install(self, flat):
+        """Take ownership of a checked flat parameter vector."""
+        raise NotImplementedError
+
+    @property
+    def n_params(self):
+        return n_params(self.layers)
+
+    @property
+    def function(self):
+        """What the net computes, as checkpoints record it: activation, loss
+        and dropout (the article's sigmoid, squared error, none)."""
+        return dict(ARTICLE_FUNCTION)
+
+    @property
+    def velocity(self):
+        """A flat copy of the optimizer's first state array (SGD's v)."""
+        return self.optimizer_state()["velocity"]
+
+    def __repr__(self):
+        return f"{type(self).__name__}(layers={list(self.layers)}, dtype={self.dtype.name!r})"
+
+    # -- evaluation -----------------------------------------------------------
+    def _forward(self, x):
+        """Activations ``[a^0, ..., a^L]`` (at least the last) of checked ``x``."""
+        raise NotImplementedError
+
+    def _loss_and_gradients(self, x, t):
+        """Return ``(loss, [grad W^0, ..., grad W^{L-1}])`` for checked input."""
+        raise NotImplementedError
+
+    def _check_batch(self, x, t):
+        return check_batch(x, t, self.layers, self.dtype)
+
+    def feedforward(self, x):
+        """Map a batch ``x`` of shape (B, n_0) to the outputs O, (B, n_L)."""
+        x = check_array(x, "x", self.layers[0], self.dtype)
+        return self._forward(x)[-1]
+
+    def loss(self, x, t):
+        """E = mean over batch and outputs of (O - t)^2 (eq. (1)).  ``t`` are
+        one-hot targets (B, n_L); ``nnetlib.one_hot`` makes them from labels."""
+        x, t = self._check_batch(x, t)
+        e = self._forward(x)[-1] - t
+        return float(np.mean(e * e))
+
+    def gradients(self, x, t):
+        """The exact gradient of ``loss(x, t)``, shaped like ``weights``."""
+        x, t = self._check_batch(x, t)
+        _, grads = self._loss_and_gradients(x, t)
+        return [np.array(g, dtype=self.dtype) for g in grads]
+
+    def check_step(self, lr=None, momentum=0.5):
+        """``(lr, momentum)`` as ``step`` would take them, checked; ``lr=None``
+        is the optimizer's default (10 for SGD, the article's; 1e-3 for Adam)."""
+        return self.optimizer.check(lr, momentum)
+
+    # -- checkpoints ------------------------------------------------------------
+    def optimizer_state(self):
+        """Copies of the optimizer's state arrays, by name."""
+        return self.optimizer.state()
+
+    def _load_optimizer_state(self, arrays, hyper):
+        self.optimizer.load(arrays, hyper)
+
+    def _reset_optimizer(self):
+        self.optimizer.reset()
+
+    def extra_state(self):
+        """Hook: JSON-serialisable state a subclass saves beside the weights."""
+        return {}
+
+    def _restore_extra_state(self, state):
+        """Hook: take back what ``extra_state`` saved."""
+
+    def save(self, path, extra=None):
+        """Write layers, dtype, params, optimizer state and ``extra_state``
+        to ``path`` atomically (``nnetlib.checkpoint``).
+
+        ``extra`` is a JSON-serialisable dict stored beside them (``train``
+        keeps its history there).
+        """
+        meta = {"class": type(self).__name__, "layers": list(self.layers), "dtype": self.dtype.name,
+                "init": self.init, "function": self.function,
+                "optimizer": {"kind": self.optimizer.kind, **self.optimizer.hyper},
+                "state": self.extra_state(), "extra": extra or {}}
+        write_checkpoint(path, meta, self.params, self.optimizer_state())
+
+    def _refusal(self, meta, weights_only):
+        """Why this net cannot take the checkpoint (None if it can)."""
+        me, saved = type(self).__name__, meta["class"]
+        if tuple(meta["layers"]) != self.layers:
+            return (f"it holds weights for layers {list(meta['layers'])}, this {me} has layers "
+                    f"{list(self.layers)}; weights of other layers cannot be taken, not even "
+                    f"with weights_only=True: build the net with layers={list(meta['layers'])}")
+        fn, mine = meta["function"], self.function
+        shape = [k for k in ("activation", "loss") if fn.get(k) != mine[k]]
+        if shape:
+            return (f"its weights compute {_describe({k: fn.get(k) for k in shape})}, this {me} "
+                    f"computes {_describe({k: mine[k] for k in shape})}; the weights would mean "
+                    f"another function, so not even weights_only=True takes them: load it into a "
+                    f"FrontNet built with {_describe({k: fn.get(k) for k in shape})}")
+        if weights_only:
+            return None
+        way_out = f"; {me}.load(path, weights_only=True) takes the weights and starts a fresh optimizer"
+        if meta["dtype"] != self.dtype.name or fn.get("dropout", 0.0) != mine["dropout"]:
+            return (f"it was saved by a {saved} with dtype={meta['dtype']!r}, "
+                    f"dropout={fn.get('dropout', 0.0)!r}; this {me} has dtype={self.dtype.name!r}, "
+                    f"dropout={mine['dropout']!r}" + way_out)
+        kind = meta["optimizer"]["kind"]
+        if kind != self.optimizer.kind:
+            return (f"its optimizer state is {kind!r} (saved by a {saved}), this {me} steps with "
+                    f"{self.optimizer.kind!r}, which cannot continue from it" + way_out)
+        return None
+
+    def load_state(self, path, weights_only=False):
+        """Take the state saved in checkpoint ``path``; returns its ``extra``.
+
+        The checkpoint must describe the same function (layers, dtype,
+        activation, loss, dropout) and optimizer; otherwise ``ValueError``
+        names the mismatch and this net is unchanged.  ``weights_only=True``
+        takes only the weights (cast to this net's dtype) and starts fresh
+        optimizer state; it still refuses other layers or another activation
+        or loss, for which the weights would mean something else.
+        """
+        ckpt = read_checkpoint(path)
+        meta = ckpt["meta"]
+        why = self._refusal(meta, weights_only)
+        if why is not None:
+            raise ValueError(f"{os.fspath(path)}: cannot load into this {type(self).__name__}: {why}")
+        self.params = ckpt["params"].astype(self.dtype)
+        if weights_only:
+            self._reset_optimizer()
+        else:
+            self._load_optimizer_state(ckpt["optimizer_state"], meta["optimizer"])
+            self._restore_extra_state(meta["state"])
+        return meta["extra"]
+
+    @classmethod
+    def _options(cls, meta, kwargs):
+        """Constructor options for ``load``: the saved dtype, then ``kwargs``."""
+        return {"dtype": meta["dtype"], **kwargs}
+
+    @classmethod
+    def load(cls, path, weights_only=False, **kwargs):
+        """Rebuild a network saved by ``save`` (see ``load_state`` for what
+        must match and for ``weights_only``); extra keyword arguments go to
+        the constructor (for example ``num_threads`` for CyNet)."""
+        meta = read_checkpoint(path)["meta"]
+        net = cls(meta["layers"], **cls._options(meta, kwargs))
+        net.load_state(path, weights_only=weights_only)
+        return net
+
+
+class ArrayNetwork(Network):
+    """The NumPy state of PyNet, NpNet, CyNet and FrontNet: one flat buffer,
+    ``weights`` views into it, the sigmoid forward pass and ``step``."""
+
+    def _install(self, flat):
         self._flat = np.ascontiguousarray(flat, dtype=self.dtype)
-        self._velocity = np.ascontiguousarray(velocity, dtype=self.dtype)
         self._weights = _split(self._flat, self.layers)
 
     @property
@@ -172,22 +289,8 @@ class Network:
 
     @params.setter
     def params(self, value):
-        flat = check_params(value, self._flat.size, self.dtype)
-        self._set_state(flat.copy(), self._velocity)
+        self._install(check_params(value, self._flat.size, self.dtype).copy())
 
-    @property
-    def velocity(self):
-        """A flat copy of the momentum buffer v of ``step``."""
-        return self._velocity.copy()
-
-    @property
-    def n_params(self):
-        return self._flat.size
-
-    def __repr__(self):
-        return f"{type(self).__name__}(layers={list(self.layers)}, dtype={self.dtype.name!r})"
-
-    # -- forward ------------------------------------------------------------
     def _forward(self, x):
         """Activations ``[a^0, ..., a^L]`` (bias neurons left implicit)."""
         acts = [x]
@@ -195,94 +298,23 @@ class Network:
             acts.append(sigmoid(acts[-1] @ w[:-1] + w[-1]))
         return acts
 
-    def feedforward(self, x):
-        """Map a batch ``x`` of shape (B, n_0) to the outputs O, (B, n_L)."""
-        x = check_array(x, "x", self.layers[0], self.dtype)
-        return self._forward(x)[-1]
-
-    def loss(self, x, t):
-        """E = mean over batch and outputs of (O - t)^2."""
-        x, t = check_batch(x, t, self.layers, self.dtype)
-        e = self._forward(x)[-1] - t
-        return float(np.mean(e * e))
-
-    # -- gradients ----------------------------------------------------------
-    def _loss_and_gradients(self, x, t):
-        """Return ``(loss, [grad W^0, ..., grad W^{L-1}])`` for checked input."""
-        raise NotImplementedError
-
-    def gradients(self, x, t):
-        """The exact gradient of ``loss(x, t)``, shaped like ``weights``."""
-        x, t = check_batch(x, t, self.layers, self.dtype)
-        _, grads = self._loss_and_gradients(x, t)
-        return [np.array(g, dtype=self.dtype) for g in grads]
-
-    def _check_step_args(self, lr, momentum):
-        lr = check_positive(lr, "lr")
-        momentum = check_positive(momentum, "momentum", allow_zero=True)
-        if momentum >= 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-        return lr, momentum
-
-    def step(self, x, t, lr=10.0, momentum=0.5):
-        """One SGD-with-momentum update, v <- momentum v - lr g; w <- w + v.
-
-        Returns the loss before the step.  A refused call (bad input, or a
-        gradient that is not finite) changes neither weights nor momentum.
-        """
-        lr, momentum = self._check_step_args(lr, momentum)
-        x, t = check_batch(x, t, self.layers, self.dtype)
+    def _step_gradient(self, x, t):
+        """(loss, flat gradient) that ``step`` follows."""
         loss, grads = self._loss_and_gradients(x, t)
-        g = np.concatenate([np.ravel(gk) for gk in grads])
+        return loss, np.concatenate([np.ravel(gk) for gk in grads])
+
+    def step(self, x, t, lr=None, momentum=0.5):
+        """One update of the optimizer (SGD with momentum by default:
+        v <- momentum v - lr g; w <- w + v, lr 10 as in the article).
+
+        ``t`` are one-hot targets (``nnetlib.one_hot``).  Returns the loss
+        before the step.  A refused call (bad input, or a gradient that is
+        not finite) changes neither weights nor optimizer state.
+        """
+        lr, momentum = self.check_step(lr, momentum)
+        x, t = self._check_batch(x, t)
+        loss, g = self._step_gradient(x, t)
         if not (np.isfinite(loss) and np.all(np.isfinite(g))):
             raise FloatingPointError("gradient is not finite; weights left unchanged")
-        v = momentum * self._velocity - self.dtype.type(lr) * g.astype(self.dtype, copy=False)
-        w = self._flat + v
-        # commit both buffers in place, so the weight views stay valid
-        self._velocity[...] = v
-        self._flat[...] = w
+        self.optimizer.update(self._flat, g.astype(self.dtype, copy=False), lr, momentum)
         return float(loss)
-
-    # -- checkpoints --------------------------------------------------------
-    def _state_for_save(self):
-        return self.params, self.velocity
-
-    def save(self, path, extra=None):
-        """Write layers, dtype, params and momentum to ``path`` atomically.
-
-        ``extra`` is a JSON-serialisable dict stored beside them (``train``
-        keeps its history there).
-        """
-        params, velocity = self._state_for_save()
-        meta = {"magic": CHECKPOINT_MAGIC, "version": CHECKPOINT_VERSION,
-                "class": type(self).__name__, "layers": list(self.layers),
-                "dtype": self.dtype.name, "init": self.init,
-                "velocity_convention": self.velocity_convention,
-                "extra": extra or {}}
-        text = json.dumps(meta)
-
-        def writer(f):
-            np.savez(f, meta=np.array(text), params=params, velocity=velocity)
-
-        write_atomically(path, writer)
-
-    def _load_state(self, ckpt, path):
-        """Install params and velocity from a ``read_checkpoint`` dict."""
-        meta = ckpt["meta"]
-        if tuple(meta["layers"]) != self.layers or meta["dtype"] != self.dtype.name:
-            raise ValueError(f"{path}: checkpoint is for layers {list(meta['layers'])} in {meta['dtype']}, "
-                             f"not {list(self.layers)} in {self.dtype.name}")
-        if meta.get("velocity_convention", "v") != self.velocity_convention:
-            raise ValueError(f"{path}: momentum state was saved by a {meta.get('class')}, "
-                             f"whose convention a {type(self).__name__} cannot take")
-        self._set_state(ckpt["params"].copy(), ckpt["velocity"].copy())
-
-    @classmethod
-    def load(cls, path, **kwargs):
-        """Rebuild a network saved by ``save``; extra keyword arguments go to
-        the constructor (for example ``num_threads`` for CyNet)."""
-        ckpt = read_checkpoint(path)
-        meta = ckpt["meta"]
-        net = cls(meta["layers"], params=ckpt["params"], dtype=meta["dtype"], **kwargs)
-        net._load_state(ckpt, os.fspath(path))
-        return net

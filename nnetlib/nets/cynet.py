@@ -224,17 +224,17 @@ class CyNet(NpNet):
             start += rows * cols
         return loss, grads
 
-    def step(self, x, t, lr=10.0, momentum=0.5):
+    def step(self, x, t, lr=None, momentum=0.5):
         """One SGD-with-momentum update, v <- momentum v - lr g; w <- w + v.
 
-        Network.step's semantics and arithmetic (in the net's dtype), fused
+        ArrayNetwork.step's semantics and SGD's arithmetic (in the net's dtype), fused
         into the kernel: gradient into a reused buffer, then the update in
         place.  Returns the loss before the step; a refused call (bad input,
         or a gradient that is not finite) changes neither weights nor momentum.
         """
-        lr, momentum = self._check_step_args(lr, momentum)
+        lr, momentum = self.check_step(lr, momentum)
         x, t = self._batch(x, t)
-        loss, ok = self._train(x, t, self._velocity, lr, momentum)
+        loss, ok = self._train(x, t, self.optimizer.velocity, lr, momentum)
         if not ok:
             raise FloatingPointError("gradient is not finite; weights left unchanged")
         return float(loss)

@@ -86,7 +86,7 @@ class ForwardGradientNet(FrontNet):
                 or direction_seed < 0):
             raise ValueError(f"direction_seed must be an int >= 0, got {direction_seed!r}")
         self.direction_seed = int(direction_seed)
-        self._f = functional_loss(self.layers, self.activation, self.loss_name)
+        self._f = functional_loss(self.layers, self.activation, self.function["loss"])
         self._tdtype = _TORCH_DTYPES[self.dtype.name]
 
     @property
@@ -123,6 +123,6 @@ class ForwardGradientNet(FrontNet):
             raise ValueError(f"v must be a finite vector of length {self.n_params}, got shape {v.shape}")
         return self._estimate(x, t, v, masks)
 
-    def _step_gradient(self, x, t, masks):
-        loss, _, g = self._estimate(x, t, self.direction(), masks)
+    def _step_gradient(self, x, t):
+        loss, _, g = self._estimate(x, t, self.direction(), self._step_masks(x.shape[0]))
         return loss, g

@@ -56,15 +56,14 @@ betas (0.9, 0.999), eps 1e-8, bias correction); ``lr`` is given to ``step``
 and ``momentum`` is checked but ignored (Adam's first-moment decay is
 ``betas[0]``, fixed at construction), so ``nnetlib.train`` drives either.
 """
-import json
 import numbers
-import os
 
 import numpy as np
 from scipy.special import expit
 
 from .._checks import check_array, check_batch, check_positive
-from .base import (CHECKPOINT_MAGIC, CHECKPOINT_VERSION, Network, write_atomically)
+from ..optim import SGD, Adam, check_betas
+from .base import ArrayNetwork
 from ..frontprop import JACOBIAN_BUDGET, assemble_gradients, chunked_deltas, forward_jacobian
 
 
@@ -100,7 +99,7 @@ ACTIVATIONS = {
     "relu": Activation("relu", lambda h: np.maximum(h, 0), _relu_prime),
 }
 LOSSES = ("mse", "cross_entropy")
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}
 
 
 def softmax(h):
@@ -128,19 +127,8 @@ def check_dropout(p):
     return float(p)
 
 
-def _check_betas(betas):
-    try:
-        b1, b2 = betas
-    except (TypeError, ValueError):
-        raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}") from None
-    for b in (b1, b2):
-        if isinstance(b, bool) or not isinstance(b, numbers.Real) or not 0 <= b < 1:
-            raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
-    return float(b1), float(b2)
-
-
 # -- the shared machinery ---------------------------------------------------------
-class GeneralNet(Network):
+class GeneralNet(ArrayNetwork):
     """Forward pass, losses, dropout, optimizers and checkpoints shared by
     ``FrontNet`` (frontprop) and ``backprop.BackpropNet``.
 
@@ -150,45 +138,54 @@ class GeneralNet(Network):
     ``Net(layers, *, activation="sigmoid", loss="mse", optimizer="sgd",
     dropout=0.0, dropout_seed=None, betas=(0.9, 0.999), eps=1e-8,
     params=None, init="kaiming", seed=None, dtype="float32")``.
-    With the defaults the net is the seed's: its gradients equal NpNet's.
+    With the defaults the net is the article's: its gradients equal NpNet's.
+    ``net.optimizer`` is an ``nnetlib.optim.SGD`` or ``Adam`` object and
+    ``net.function`` says what the net computes (activation, loss, dropout).
     """
 
     def __init__(self, layers, *, activation="sigmoid", loss="mse", optimizer="sgd", dropout=0.0,
                  dropout_seed=None, betas=(0.9, 0.999), eps=1e-8, params=None, init="kaiming",
                  seed=None, dtype="float32"):
         self.activation = _check_choice(activation, "activation", ACTIVATIONS)
-        self.loss_name = _check_choice(loss, "loss", LOSSES)
-        self.optimizer = _check_choice(optimizer, "optimizer", OPTIMIZERS)
+        self._loss_kind = _check_choice(loss, "loss", LOSSES)
+        self.optimizer_class = OPTIMIZERS[_check_choice(optimizer, "optimizer", OPTIMIZERS)]
         self.dropout = check_dropout(dropout)
-        self.betas = _check_betas(betas)
-        self.eps = check_positive(eps, "eps")
+        self._adam = {"betas": check_betas(betas), "eps": check_positive(eps, "eps")}
         if dropout_seed is None:
             dropout_seed = seed if seed is not None else int(np.random.SeedSequence().entropy)
         if isinstance(dropout_seed, bool) or not isinstance(dropout_seed, numbers.Integral) or dropout_seed < 0:
             raise ValueError(f"dropout_seed must be an int >= 0, got {dropout_seed!r}")
         self.dropout_seed = int(dropout_seed)
         self._act = ACTIVATIONS[self.activation]
-        # the momentum buffer holds v for SGD and Adam's first moment m
-        self.velocity_convention = "v" if self.optimizer == "sgd" else "adam-first-moment"
         super().__init__(layers, params=params, init=init, seed=seed, dtype=dtype)
-        self._second_moment = np.zeros_like(self._flat)
         self.n_steps = 0
+
+    def _make_optimizer(self, n):
+        if self.optimizer_class is Adam:
+            return Adam(n, self.dtype, **self._adam)
+        return SGD(n, self.dtype)
 
     def __repr__(self):
         return (f"{type(self).__name__}(layers={list(self.layers)}, activation={self.activation!r}, "
-                f"loss={self.loss_name!r}, optimizer={self.optimizer!r}, dropout={self.dropout}, "
+                f"loss={self._loss_kind!r}, optimizer={self.optimizer.kind!r}, dropout={self.dropout}, "
                 f"dtype={self.dtype.name!r})")
 
     @property
+    def function(self):
+        """What the net computes: activation, loss (``"mse"`` or
+        ``"cross_entropy"``) and the dropout of training."""
+        return {"activation": self.activation, "loss": self._loss_kind, "dropout": self.dropout}
+
+    @property
     def config(self):
-        """The options that define the net's function and update rule."""
-        return {"activation": self.activation, "loss": self.loss_name, "optimizer": self.optimizer,
+        """The constructor options that define the net's function and update rule."""
+        return {"activation": self.activation, "loss": self._loss_kind, "optimizer": self.optimizer.kind,
                 "dropout": self.dropout, "dropout_seed": self.dropout_seed,
-                "betas": list(self.betas), "eps": self.eps}
+                "betas": list(self._adam["betas"]), "eps": self._adam["eps"]}
 
     # -- forward ------------------------------------------------------------------
     def _output(self, h):
-        return softmax(h) if self.loss_name == "cross_entropy" else _sigmoid(h)
+        return softmax(h) if self._loss_kind == "cross_entropy" else _sigmoid(h)
 
     def _forward_train(self, x, masks=None):
         """``(acts, slopes, h_out)``: activations a^0 .. a^L (hidden ones
@@ -218,7 +215,7 @@ class GeneralNet(Network):
     def _loss_and_output_grad(self, out, h_out, t):
         """E and dE/dh^L (see the module docstring)."""
         B = t.shape[0]
-        if self.loss_name == "mse":
+        if self._loss_kind == "mse":
             e = out - t
             loss = float(np.mean(e * e))
             d = e * (out * (1 - out)) * self.dtype.type(2 / e.size)
@@ -290,105 +287,51 @@ class GeneralNet(Network):
         grads = [np.empty(w.shape, self.dtype) for w in self._weights]
         return loss, assemble_gradients(acts, deltas, grads)
 
-    # -- optimizers -------------------------------------------------------------------
-    def _step_gradient(self, x, t, masks):
-        """(loss, flat gradient) that ``step`` follows; ForwardGradientNet
-        replaces the exact gradient by its estimate here."""
-        loss, grads = self._loss_and_gradients(x, t, masks)
+    # -- optimizers and checkpoints ----------------------------------------------------
+    def _step_gradient(self, x, t):
+        """(loss, flat gradient) that ``step`` follows, with this step's
+        dropout masks; ForwardGradientNet replaces the exact gradient by its
+        estimate here."""
+        loss, grads = self._loss_and_gradients(x, t, self._step_masks(x.shape[0]))
         return loss, np.concatenate([np.ravel(g) for g in grads])
+
+    def _step_masks(self, batch):
+        """The next step's dropout masks (None without dropout)."""
+        return self.draw_masks(batch) if self.dropout > 0 else None
 
     def step(self, x, t, lr=None, momentum=0.5):
         """One update; returns the loss before it (with this step's dropout).
 
-        ``lr`` defaults to 10 for SGD (the seed's) and 1e-3 for Adam.  SGD:
-        v <- momentum v - lr g, w <- w + v.  Adam (torch's formulas):
-        m <- b1 m + (1 - b1) g, u <- b2 u + (1 - b2) g^2, and
-        w <- w - lr/(1 - b1^n) m / (sqrt(u)/sqrt(1 - b2^n) + eps) at step n;
-        ``momentum`` is checked and then ignored.  A refused call (bad input,
-        a gradient that is not finite) changes no state.
+        ``lr`` defaults to 10 for SGD (the article's) and 1e-3 for Adam.  SGD:
+        v <- momentum v - lr g, w <- w + v.  Adam (torch's formulas,
+        ``nnetlib.optim.Adam``); ``momentum`` is checked and then ignored.
+        A refused call (bad input, a gradient that is not finite) changes no
+        state.
         """
-        if lr is None:
-            lr = 10.0 if self.optimizer == "sgd" else 1e-3
-        lr, momentum = self._check_step_args(lr, momentum)
-        x, t = check_batch(x, t, self.layers, self.dtype)
-        masks = self.draw_masks(x.shape[0]) if self.dropout > 0 else None
-        loss, g = self._step_gradient(x, t, masks)
-        if not (np.isfinite(loss) and np.all(np.isfinite(g))):
-            raise FloatingPointError("gradient is not finite; weights left unchanged")
-        g = g.astype(self.dtype, copy=False)
-        if self.optimizer == "sgd":
-            v = momentum * self._velocity - self.dtype.type(lr) * g
-            self._velocity[...] = v
-            self._flat += v
-        else:
-            b1, b2 = self.betas
-            n = self.n_steps + 1
-            m = self._velocity
-            u = self._second_moment
-            m *= b1
-            m += (1 - b1) * g
-            u *= b2
-            u += (1 - b2) * (g * g)
-            denom = np.sqrt(u) / np.sqrt(1 - b2 ** n) + self.eps
-            self._flat -= (lr / (1 - b1 ** n)) * (m / denom)
+        loss = super().step(x, t, lr, momentum)
         self.n_steps += 1
-        return float(loss)
+        return loss
 
     @property
     def second_moment(self):
         """A flat copy of Adam's second-moment buffer (zeros for SGD)."""
-        return self._second_moment.copy()
+        return self.optimizer_state().get("second_moment", np.zeros_like(self._flat))
 
-    # -- checkpoints -------------------------------------------------------------------
-    def save(self, path, extra=None):
-        """As ``Network.save``, plus the options, the step count and (Adam)
-        the second moment, so that ``train(checkpoint=...)`` resumes exactly."""
-        meta = {"magic": CHECKPOINT_MAGIC, "version": CHECKPOINT_VERSION,
-                "class": type(self).__name__, "layers": list(self.layers),
-                "dtype": self.dtype.name, "init": self.init,
-                "velocity_convention": self.velocity_convention,
-                "config": self.config, "n_steps": self.n_steps, "extra": extra or {}}
-        text = json.dumps(meta)
-        params, velocity, second = self.params, self.velocity, self.second_moment
+    def extra_state(self):
+        """The options and the step count (which draws the dropout masks), so
+        that ``train(checkpoint=...)`` resumes exactly."""
+        return {"config": self.config, "n_steps": self.n_steps}
 
-        def writer(f):
-            np.savez(f, meta=np.array(text), params=params, velocity=velocity, second_moment=second)
-
-        write_atomically(path, writer)
-
-    def _load_state(self, ckpt, path):
-        meta = ckpt["meta"]
-        saved = meta.get("config", {})
-        for key, default, mine in (("activation", "sigmoid", self.activation),
-                                   ("loss", "mse", self.loss_name),
-                                   ("optimizer", "sgd", self.optimizer)):
-            if saved.get(key, default) != mine:
-                raise ValueError(f"{path}: checkpoint has {key}={saved.get(key, default)!r}, "
-                                 f"this net has {key}={mine!r}")
-        super()._load_state(ckpt, path)
-        second = np.zeros_like(self._flat)
-        with np.load(path, allow_pickle=False) as z:
-            if "second_moment" in z.files:
-                second = z["second_moment"]
-        if second.shape != self._flat.shape or second.dtype != self.dtype or not np.all(np.isfinite(second)):
-            raise ValueError(f"{path}: second_moment does not fit this net or is not finite")
-        self._second_moment = np.array(second)
-        self.n_steps = int(meta.get("n_steps", 0))
+    def _restore_extra_state(self, state):
+        self.n_steps = int(state.get("n_steps", 0))
 
     @classmethod
-    def load(cls, path, **kwargs):
-        """Rebuild a net saved by ``save`` with its saved options (keyword
-        arguments override them)."""
-        from .base import read_checkpoint
-        ckpt = read_checkpoint(path)
-        meta = ckpt["meta"]
-        saved = dict(meta.get("config", {}))
+    def _options(cls, meta, kwargs):
+        """The saved options (``config``), then ``kwargs`` over them."""
+        saved = dict(meta["state"].get("config", {}))
         if "betas" in saved:
             saved["betas"] = tuple(saved["betas"])
-        saved.update(kwargs)
-        net = cls(meta["layers"], params=ckpt["params"], dtype=meta["dtype"], **saved)
-        net._load_state(ckpt, os.fspath(path))
-        return net
+        return {"dtype": meta["dtype"], **saved, **kwargs}
 
 
 # -- frontprop ---------------------------------------------------------------------

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from .._checks import check_array, check_params
+from ..optim import SGD, sgd_velocity
 from .base import Network, layer_shapes
 from ..frontprop import JACOBIAN_BUDGET, assemble_gradients, chunked_deltas, sigmoid_slopes
 
@@ -87,6 +88,34 @@ class _EpochGraph:
     __slots__ = ("graph", "x", "t", "lr", "momentum", "losses", "oks")
 
 
+class _DeviceSGD(SGD):
+    """SGD (``nnetlib.optim``) whose velocity is a flat tensor on the device."""
+
+    def __init__(self, dtype):
+        super().__init__(0, dtype)
+        self.velocity = None                      # allocated by GpuNet._install
+
+    def state(self):
+        return {"velocity": np.array(self.velocity.cpu().numpy(), copy=True)}
+
+    def load(self, arrays, hyper=None):
+        self.velocity.copy_(torch.from_numpy(np.ascontiguousarray(arrays["velocity"])))
+
+    def reset(self):
+        self.velocity.zero_()
+
+    def update(self, flat, g, lr, momentum, ok=None):
+        """SGD's update in place; with ``ok`` (a 0-dim bool tensor) only
+        where it is true, without a host sync."""
+        v = sgd_velocity(self.velocity, g, lr, momentum)
+        w = flat + v
+        if ok is not None:
+            v = torch.where(ok, v, self.velocity)
+            w = torch.where(ok, w, flat)
+        self.velocity.copy_(v)
+        flat.copy_(w)
+
+
 class GpuNet(Network):
     """Frontprop in torch tensor ops on ``device``; see the module docstring.
 
@@ -114,24 +143,26 @@ class GpuNet(Network):
         """The torch dtype of the parameters."""
         return _TORCH_DTYPES[self.dtype.name]
 
-    def _set_state(self, flat, velocity):
-        """Install flat params and momentum (NumPy) into the device buffers.
+    def _make_optimizer(self, n):
+        return _DeviceSGD(self.dtype)
 
-        The buffers are allocated once and later overwritten in place, so the
-        weight views and any captured CUDA graph stay valid.
+    def _install(self, flat):
+        """Copy flat params (NumPy) into the device buffers.
+
+        The buffers (params, momentum, gradient) are allocated once and later
+        overwritten in place, so the weight views and any captured CUDA graph
+        stay valid; the momentum is kept.
         """
         flat = torch.from_numpy(np.array(flat, dtype=self.dtype).reshape(-1))
-        velocity = torch.from_numpy(np.array(velocity, dtype=self.dtype).reshape(-1))
-        if getattr(self, "_flat", None) is None or self._flat.numel() != flat.numel():
+        if getattr(self, "_flat", None) is None:
             kw = {"dtype": self.tdtype, "device": self.device}
             self._flat = torch.empty(flat.numel(), **kw)
-            self._vel = torch.empty(flat.numel(), **kw)
+            self._vel = self.optimizer.velocity = torch.zeros(flat.numel(), **kw)
             self._grad = torch.zeros(flat.numel(), **kw)
             self._w = self._split(self._flat)
             self._g = self._split(self._grad)
             self._graphs = {}
         self._flat.copy_(flat)
-        self._vel.copy_(velocity)
 
     def _split(self, flat):
         views, start = [], 0
@@ -158,13 +189,7 @@ class GpuNet(Network):
     def params(self, value):
         if isinstance(value, torch.Tensor):
             value = value.detach().cpu().numpy()
-        flat = check_params(value, self.n_params, self.dtype)
-        self._set_state(flat, self.velocity)
-
-    @property
-    def velocity(self):
-        """A flat NumPy copy of the momentum buffer v of ``step``."""
-        return self._numpy(self._vel)
+        self._install(check_params(value, self.n_params, self.dtype))
 
     @property
     def params_tensor(self):
@@ -172,16 +197,9 @@ class GpuNet(Network):
         the net; keep its shape, dtype and storage)."""
         return self._flat
 
-    @property
-    def n_params(self):
-        return self._flat.numel()
-
     def __repr__(self):
         return (f"{type(self).__name__}(layers={list(self.layers)}, dtype={self.dtype.name!r}, "
                 f"device={str(self.device)!r})")
-
-    def _state_for_save(self):
-        return self.params, self.velocity
 
     # -- input --------------------------------------------------------------
     def _as_input(self, value, name, width):
@@ -236,18 +254,9 @@ class GpuNet(Network):
         return loss
 
     def _update(self, lr, momentum, ok=None):
-        """v <- momentum v - lr g; w <- w + v from ``self._grad``, in place.
-
-        With ``ok`` (a 0-dim bool tensor) the update is applied only where it
-        is true, without a host sync.
-        """
-        v = self._vel * momentum - self._grad * lr
-        w = self._flat + v
-        if ok is not None:
-            v = torch.where(ok, v, self._vel)
-            w = torch.where(ok, w, self._flat)
-        self._vel.copy_(v)
-        self._flat.copy_(w)
+        """v <- momentum v - lr g; w <- w + v from ``self._grad``, in place
+        (``optimizer.update``; with ``ok`` only where it is true)."""
+        self.optimizer.update(self._flat, self._grad, lr, momentum, ok)
 
     # -- the shared interface ------------------------------------------------
     def _forward(self, x):
@@ -282,13 +291,13 @@ class GpuNet(Network):
             self._loss_and_grad_t(x, t)
             return [self._numpy(g) for g in self._g]
 
-    def step(self, x, t, lr=10.0, momentum=0.5):
+    def step(self, x, t, lr=None, momentum=0.5):
         """One SGD-with-momentum update, v <- momentum v - lr g; w <- w + v.
 
         Returns the loss before the step.  A refused call (bad input, or a
         gradient that is not finite) changes neither weights nor momentum.
         """
-        lr, momentum = self._check_step_args(lr, momentum)
+        lr, momentum = self.check_step(lr, momentum)
         with torch.no_grad():
             x, t = self._as_batch(x, t)
             loss = self._loss_and_grad_t(x, t)
@@ -320,7 +329,7 @@ class GpuNet(Network):
             raise ValueError(f"graph=True needs a CUDA device, this net is on {str(self.device)!r}")
         return bool(graph)
 
-    def train_epoch(self, x, t, batch_size, lr=10.0, momentum=0.5, *, graph=None):
+    def train_epoch(self, x, t, batch_size, lr=None, momentum=0.5, *, graph=None):
         """SGD with momentum over the whole of ``x``, in file order, in batches
         of ``batch_size`` (the last, partial batch included).
 
@@ -333,7 +342,7 @@ class GpuNet(Network):
         and ``FloatingPointError`` names the batch: weights and momentum are
         those after the previous batch, as after a loop of ``step``.
         """
-        lr, momentum = self._check_step_args(lr, momentum)
+        lr, momentum = self.check_step(lr, momentum)
         batch_size = _check_batch_size(batch_size)
         use_graph = self._use_graph(graph)
         with torch.no_grad():

@@ -28,10 +28,10 @@ import numpy as np
 
 from ..frontprop import (JACOBIAN_BUDGET, assemble_gradients, chunked_deltas, forward_jacobian,
                          sigmoid_slopes)
-from .base import Network
+from .base import ArrayNetwork
 
 
-class NpNet(Network):
+class NpNet(ArrayNetwork):
     """Frontprop in NumPy, batched; see the module docstring for the math."""
 
     #: Jacobian entries held at once by ``gradients`` (``nnetlib.frontprop``)

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .base import Network
+from .base import ArrayNetwork
 
 
 def _sigmoid(h):
@@ -22,7 +22,7 @@ def _sigmoid(h):
     return z / (1.0 + z)
 
 
-class PyNet(Network):
+class PyNet(ArrayNetwork):
     """Pure-Python frontprop; slow by design, faithful to eq. (2)."""
 
     def _forward_python(self, x):

@@ -7,8 +7,10 @@ nn.Linear stores W^T: ``linear.weight == weights[k][:-1].T`` and
 ``linear.bias == weights[k][-1]``.
 
 torch's SGD keeps a buffer b <- momentum b + g and steps w <- w - lr b; with
-v = -lr b this is the update of ``Network.step``.  Checkpoints store b, so
-they only load back into a TorchNet.
+v = -lr b this is the update of the frontprop nets' ``step``.  Checkpoints
+store b (optimizer kind "torch-sgd", ``nnetlib.optim.TorchSGD``), so they load
+back into a TorchNet only; ``TorchNet.load(path, weights_only=True)`` starts
+from another net's checkpoint with fresh momentum.
 """
 import warnings
 
@@ -16,66 +18,105 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._checks import check_array, check_batch, check_params
+from .._checks import check_params
+from ..optim import TorchSGD
 from .base import Network, layer_shapes
 
 _TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
+class _TorchOptimizer(TorchSGD):
+    """TorchSGD whose state lives in a ``torch.optim.SGD`` over ``net.model``."""
+
+    def __init__(self, net):
+        super().__init__(0, net.dtype)
+        self.net = net
+        self.torch = None
+
+    def bind(self):
+        """A fresh ``torch.optim.SGD`` for the (new) model; no momentum yet."""
+        self.torch = None
+
+    def ensure(self, lr, momentum):
+        if self.torch is None:
+            self.torch = torch.optim.SGD(self.net.model.parameters(), lr=lr, momentum=momentum)
+        for group in self.torch.param_groups:
+            group["lr"], group["momentum"] = lr, momentum
+        return self.torch
+
+    def state(self):
+        """torch's momentum buffers b, flattened in nnetlib's layout."""
+        pairs = []
+        for lin in self.net._linears:
+            bufs = []
+            for p in (lin.weight, lin.bias):
+                buf = (self.torch.state.get(p, {}) if self.torch else {}).get("momentum_buffer")
+                bufs.append(np.zeros(tuple(p.shape), self.dtype) if buf is None else buf.detach().cpu().numpy())
+            pairs.append(bufs)
+        return {"velocity": np.concatenate([w.ravel() for w in _to_weights(pairs)])}
+
+    def load(self, arrays, hyper=None):
+        velocity = arrays["velocity"]
+        self.torch = None
+        if not np.any(velocity):
+            return
+        opt = self.ensure(1.0, 0.5)
+        tdtype = _TORCH_DTYPES[self.dtype.name]
+        for lin, (w, b) in zip(self.net._linears, _split_pairs(velocity, self.net.layers)):
+            for p, part in ((lin.weight, w.T), (lin.bias, b)):
+                opt.state[p]["momentum_buffer"] = torch.tensor(np.ascontiguousarray(part), dtype=tdtype,
+                                                               device=self.net.device)
+
+    def reset(self):
+        self.torch = None
+
+
+def _to_weights(pairs):
+    return [np.vstack([w.T, b[None, :]]) for w, b in pairs]
+
+
+def _split_pairs(flat, layers):
+    """(W^T rows, bias) pairs of a flat vector in nnetlib's layout."""
+    out, start = [], 0
+    for rows, cols in layer_shapes(layers):
+        w = np.asarray(flat[start:start + rows * cols]).reshape(rows, cols)
+        out.append((w[:-1], w[-1]))
+        start += rows * cols
+    return out
+
+
 class TorchNet(Network):
     """PyTorch autograd with the shared interface."""
-
-    velocity_convention = "torch-sgd-buffer"
 
     def __init__(self, layers, *, params=None, init="kaiming", seed=None, dtype="float32",
                  device="cpu"):
         self.device = torch.device(device)
         super().__init__(layers, params=params, init=init, seed=seed, dtype=dtype)
 
-    def _set_state(self, flat, velocity):
+    def _make_optimizer(self, n):
+        return _TorchOptimizer(self)
+
+    def _install(self, flat):
+        """Build the model from ``flat``; momentum starts afresh (new parameters)."""
         tdtype = _TORCH_DTYPES[self.dtype.name]
         mods = []
-        start = 0
         self._linears = []
         with torch.no_grad():
-            for rows, cols in layer_shapes(self.layers):
-                w = np.asarray(flat[start:start + rows * cols]).reshape(rows, cols)
-                lin = nn.Linear(rows - 1, cols, dtype=tdtype, device=self.device)
-                lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(w[:-1].T)))
-                lin.bias.copy_(torch.from_numpy(np.ascontiguousarray(w[-1])))
+            for w, b in _split_pairs(flat, self.layers):
+                lin = nn.Linear(w.shape[0], w.shape[1], dtype=tdtype, device=self.device)
+                lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(w.T)))
+                lin.bias.copy_(torch.from_numpy(np.ascontiguousarray(b)))
                 mods += [lin, nn.Sigmoid()]
                 self._linears.append(lin)
-                start += rows * cols
         self.model = nn.Sequential(*mods)
         self._criterion = nn.MSELoss()
-        self._optimizer = None
-        if np.any(velocity):
-            self._make_optimizer(1.0, 0.5)
-            start = 0
-            for lin in self._linears:
-                for p, part in self._split_like_torch(velocity, lin, start):
-                    self._optimizer.state[p]["momentum_buffer"] = part
-                start += (lin.in_features + 1) * lin.out_features
-
-    def _split_like_torch(self, flat, lin, start):
-        rows, cols = lin.in_features + 1, lin.out_features
-        w = np.asarray(flat[start:start + rows * cols]).reshape(rows, cols)
-        tdtype = _TORCH_DTYPES[self.dtype.name]
-        return [(lin.weight, torch.tensor(np.ascontiguousarray(w[:-1].T), dtype=tdtype, device=self.device)),
-                (lin.bias, torch.tensor(np.ascontiguousarray(w[-1]), dtype=tdtype, device=self.device))]
-
-    def _make_optimizer(self, lr, momentum):
-        self._optimizer = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=momentum)
-
-    @staticmethod
-    def _to_weights(pairs):
-        return [np.vstack([w.T, b[None, :]]) for w, b in pairs]
+        self.optimizer.bind()
 
     @property
     def weights(self):
         """Copies of the weights in nnetlib's layout (bias as last row)."""
-        return self._to_weights([(l.weight.detach().cpu().numpy(), l.bias.detach().cpu().numpy())
-                                 for l in self._linears])
+        return _to_weights([(l.weight.detach().cpu().numpy(), l.bias.detach().cpu().numpy())
+                            for l in self._linears])
 
     @property
     def params(self):
@@ -83,28 +124,7 @@ class TorchNet(Network):
 
     @params.setter
     def params(self, value):
-        flat = check_params(value, self.n_params, self.dtype)
-        self._set_state(flat.copy(), np.zeros_like(flat))
-
-    @property
-    def n_params(self):
-        return sum(r * c for r, c in layer_shapes(self.layers))
-
-    @property
-    def velocity(self):
-        """torch's momentum buffers b, flattened in nnetlib's layout."""
-        pairs = []
-        for lin in self._linears:
-            bufs = []
-            for p in (lin.weight, lin.bias):
-                st = self._optimizer.state.get(p, {}) if self._optimizer else {}
-                buf = st.get("momentum_buffer")
-                bufs.append(np.zeros(tuple(p.shape), self.dtype) if buf is None else buf.detach().cpu().numpy())
-            pairs.append(bufs)
-        return np.concatenate([w.ravel() for w in self._to_weights(pairs)])
-
-    def _state_for_save(self):
-        return self.params, self.velocity
+        self._install(check_params(value, self.n_params, self.dtype).copy())
 
     def _tensor(self, arr):
         """A tensor sharing ``arr``'s memory; torch only reads it.
@@ -121,33 +141,26 @@ class TorchNet(Network):
         with torch.no_grad():
             return [self.model(self._tensor(x)).cpu().numpy()]
 
-    def _loss_and_gradients(self, x, t):
+    def _backward(self, x, t):
+        """Loss tensor of checked ``x``, ``t``, after ``backward`` (grads set)."""
         self.model.zero_grad(set_to_none=True)
-        out = self.model(self._tensor(x))
-        loss = self._criterion(out, self._tensor(t))
+        loss = self._criterion(self.model(self._tensor(x)), self._tensor(t))
         loss.backward()
-        grads = self._to_weights([(l.weight.grad.cpu().numpy(), l.bias.grad.cpu().numpy())
-                                  for l in self._linears])
+        return loss
+
+    def _loss_and_gradients(self, x, t):
+        loss = self._backward(x, t)
+        grads = _to_weights([(l.weight.grad.cpu().numpy(), l.bias.grad.cpu().numpy())
+                             for l in self._linears])
         return float(loss.detach()), grads
 
-    def step(self, x, t, lr=10.0, momentum=0.5):
-        """One ``torch.optim.SGD`` step; returns the loss before it."""
-        lr, momentum = self._check_step_args(lr, momentum)
-        x, t = check_batch(x, t, self.layers, self.dtype)
-        if self._optimizer is None:
-            self._make_optimizer(lr, momentum)
-        for group in self._optimizer.param_groups:
-            group["lr"], group["momentum"] = lr, momentum
-        self._optimizer.zero_grad(set_to_none=True)
-        out = self.model(self._tensor(x))
-        loss = self._criterion(out, self._tensor(t))
-        loss.backward()
-        value = float(loss.detach())
+    def step(self, x, t, lr=None, momentum=0.5):
+        """One ``torch.optim.SGD`` step (lr 10 by default); returns the loss before it."""
+        lr, momentum = self.check_step(lr, momentum)
+        x, t = self._check_batch(x, t)
+        opt = self.optimizer.ensure(lr, momentum)
+        value = float(self._backward(x, t).detach())
         if not np.isfinite(value) or any(not torch.isfinite(p.grad).all() for p in self.model.parameters()):
             raise FloatingPointError("gradient is not finite; weights left unchanged")
-        self._optimizer.step()
+        opt.step()
         return value
-
-    def feedforward(self, x):
-        x = check_array(x, "x", self.layers[0], self.dtype)
-        return self._forward(x)[-1]
