@@ -6,6 +6,7 @@ opened from file:// with no network, and must have no broken link, its
 equations typeset by the MathJax inside the folder, and every figure loaded.
 """
 import json
+import os
 import pathlib
 import re
 import urllib.parse
@@ -146,6 +147,49 @@ def test_summary_notebooks_execute_last():
     assert [p.name for p in order] == ["01-a.ipynb", "02-b.ipynb", "00-overview.ipynb"]
     with pytest.raises(ValueError, match="timeout must be positive"):
         execute(["notebooks/01-a.ipynb"], timeout=0)
+
+
+def _tiny_notebook(path):
+    """A notebook that prints its run size and, in classroom mode only, saves a result."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 99 · Tiny\n\nRuns in a second: $x = 1$."),
+                nbformat.v4.new_code_cell(
+                    "import os\nfrom nnetlib.report.results import quick, save_results\n"
+                    "print('NNETLIB_QUICK', os.environ.get('NNETLIB_QUICK'), quick())\n"
+                    "if quick():\n    save_results('99-tiny', {'x': 1})")]
+    nbformat.write(nb, path)
+    return path
+
+
+def _stdout(path):
+    import nbformat
+
+    cell = nbformat.read(path, as_version=4).cells[1]
+    return "".join(o.get("text", "") for o in cell.get("outputs", []))
+
+
+def test_quick_mode_runs_copies_and_full_mode_runs_in_place(tmp_path, monkeypatch):
+    pytest.importorskip("nbclient")
+    (tmp_path / "nb").mkdir()
+    source = _tiny_notebook(tmp_path / "nb" / "99-tiny.ipynb")
+    stored = source.read_bytes()
+    quick_dir = tmp_path / "quick"
+    monkeypatch.delenv("NNETLIB_QUICK", raising=False)
+    times = execute([source], quick=True, out=quick_dir, log=lambda *a: None)
+    assert set(times) == {"99-tiny.ipynb"}
+    assert source.read_bytes() == stored                       # never over the stored notebook
+    assert "NNETLIB_QUICK 1 True" in _stdout(quick_dir / "99-tiny.ipynb")
+    assert json.loads((quick_dir / "results" / "99-tiny.json").read_text()) == {"quick": True, "x": 1}
+    assert "NNETLIB_QUICK" not in os.environ                  # the caller's environment is restored
+    build.build_site(quick_dir, notebooks=quick_dir, results=quick_dir / "results", quick=True,
+                     log=lambda *a: None)
+    assert "Classroom run" in (quick_dir / "index.html").read_text()
+
+    monkeypatch.setenv("NNETLIB_QUICK", "1")                  # a leftover switch in the shell
+    execute([source], quick=False, log=lambda *a: None)
+    assert "NNETLIB_QUICK 0 False" in _stdout(source)          # full size, in place
 
 
 # ---------------------------------------------------------------- in the browser
