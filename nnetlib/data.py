@@ -1,23 +1,21 @@
 """MNIST loading and minibatching, for notebooks 04 (classifier) and 05 (autoencoder).
 
-:func:`load_mnist` looks for the four IDX files, gzip-compressed or raw, in the
-``data_dir`` argument, then in the folder named by ``NNETLIB_DATA`` (read at
-call time), then in the cache ``pooch.os_cache("nnetlib")``
-(``$XDG_CACHE_HOME/nnetlib`` on Linux). A file missing everywhere is downloaded
-by pooch from :data:`MIRRORS` into the cache, to a temporary file renamed only
-once its sha256 matches :data:`REGISTRY`.
-
-Every file is verified after decompression (IDX header, length, sha256); a
-damaged one raises ValueError naming the file and the fault. pooch's
-``Decompress`` gunzips a .gz once, into ``<cache>/decompressed/<name>.<sha256
-of the .gz>``, renamed into place once verified and verified again on every
-load (cheap next to gunzip): a fresh process loads both splits in about half a
-second. Arrays are kept in memory, so they are **read-only** (``.copy()`` them).
+:func:`load_mnist` looks for the four IDX files (.gz or raw) in the ``data_dir``
+argument, then in ``$NNETLIB_DATA`` (read at call time), then in the cache,
+``pooch.os_cache("nnetlib")``. A file missing everywhere is downloaded by pooch
+from :data:`MIRRORS` into the cache, renamed into place only once its sha256
+matches :data:`REGISTRY`. Every file is verified decompressed (IDX header,
+length, sha256); a damaged one raises ValueError naming the file and the fault.
+pooch's ``Decompress`` gunzips a .gz once, into ``<cache>/decompressed/``; the
+copy is renamed into place once verified and verified again on each load, so
+a fresh process loads both splits in about half a second. Arrays are kept in
+memory, so they are **read-only** (``.copy()`` them).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import hashlib
 import operator
@@ -140,22 +138,26 @@ def _idx_fault(data: bytes, name: str) -> str | None:
 
 
 def _verified(path: Path, data: bytes, name: str) -> bytes:
-    """``data`` (decompressed, read from ``path``), or ValueError naming ``path`` and the fault."""
-    fault = _idx_fault(data, name)
-    if fault is not None:
+    if (fault := _idx_fault(data, name)) is not None:  # the error names the file
         raise ValueError(f"{path}: {fault}")
     return data
 
 
 def _gunzip(path: Path, blob: bytes, name: str, copy: Path) -> bytes:
-    """Decompress ``path`` with pooch's Decompress into ``copy``, renamed there once verified."""
+    """Decompress ``path`` (bytes ``blob``) with pooch's Decompress into ``copy``, renamed
+    there once verified; in memory when the cache cannot be written."""
     import pooch
     if blob[:2] != b"\x1f\x8b":
         raise ValueError(f"{path}: not a gzip file (bad gzip magic bytes)")
-    copy.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{copy.name}.", suffix=".part", dir=copy.parent)
-    os.close(fd)
-    try:  # an absolute name puts Decompress's output in the cache, not next to ``path``
+    tmp = None
+    try:
+        with contextlib.suppress(OSError):  # a read-only cache is no reason to fail
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{copy.name}.", suffix=".part", dir=copy.parent)
+            os.close(fd)
+        if tmp is None:
+            return _verified(path, gzip.decompress(blob), name)
+        # an absolute name puts Decompress's output in the cache, not next to ``path``
         pooch.Decompress(method="gzip", name=tmp)(str(path), "update", None)
         data = _verified(path, Path(tmp).read_bytes(), name)
         for old in copy.parent.glob(f"{name}.*"):  # the copy of an older source
@@ -167,7 +169,8 @@ def _gunzip(path: Path, blob: bytes, name: str, copy: Path) -> bytes:
     except (gzip.BadGzipFile, zlib.error) as exc:
         raise ValueError(f"{path}: corrupt gzip data ({exc})") from None
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def _read_idx(path: Path) -> bytes:
@@ -265,14 +268,9 @@ def main(argv=None) -> int:
             images, labels = load_mnist(split)
             print(f"{split}: images {images.shape} {images.dtype}, labels {labels.shape} "
                   f"{labels.dtype}; sha256 verified ({time.perf_counter() - t0:.2f} s)")
-            for kind, path in paths.items():
-                print(f"  {kind}: {path}")
+            print("\n".join(f"  {kind}: {path}" for kind, path in paths.items()))
     except (MNISTNotFoundError, ValueError) as exc:
         print(f"nnetlib data: {exc}", file=sys.stderr)
         return 1
     print(f"cache: {cache_dir()}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -211,6 +211,25 @@ def test_interrupted_decompression_leaves_no_file(real_dir, monkeypatch, tmp_pat
     assert list((tmp_path / "xdg" / "nnetlib" / "decompressed").iterdir()) == []
 
 
+def test_unwritable_cache_still_loads(real_dir, monkeypatch, tmp_path):
+    """A cache that cannot be written (here: its parent is a file) is no reason to fail."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    data._memory_cache.clear()
+    _, labels = data.load_mnist("test", data_dir=real_dir)
+    assert np.bincount(labels, minlength=10).tolist() == TEST_COUNTS
+    assert blocker.is_file()
+
+
+def test_images_are_exactly_bytes_over_255(real_dir):
+    """The same float32 values as pixels.astype(float32) / float32(255), bit for bit."""
+    images, _ = data.load_mnist("test", data_dir=real_dir)
+    pixels = np.frombuffer(_raw_bytes(real_dir, "t10k-images-idx3-ubyte"), np.uint8, offset=16)
+    expected = pixels.reshape(-1, 784).astype(np.float32) / np.float32(255)
+    assert images.tobytes() == expected.tobytes()
+
+
 def test_fresh_process_reads_the_copies(real_dir, module_cache):
     """A new process finds the verified copies: no gunzip, both splits load."""
     for split in ("train", "test"):
