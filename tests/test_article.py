@@ -51,3 +51,26 @@ def test_memo_without_sample_gives_every_sample_the_first_ones_derivatives():
     correct = PyNet(layers, params=net.params, dtype="float64")
     correct.feedforward(x)
     assert correct.dadw(2, 0, 0, 1, 1, 1) != first
+
+
+def test_spread_summary_and_describe():
+    from nnetlib.report import spread
+    assert spread.summary([4.0, 1.0, 2.0], per=2) == {"median": 1.0, "min": 0.5, "max": 2.0, "n": 3}
+    assert spread.describe([4.0, 1.0, 2.0], per=2, scale=1e3, unit="ms") == "1e+03 ms (500–2e+03, 3 runs)"
+    assert spread.describe([0.25]) == "0.25 s (1 run)"
+    calls = []
+    assert spread.repeat_seconds(lambda: calls.append(1), 3).shape == (3,) and len(calls) == 3
+    with pytest.raises(ValueError, match="repeat must be a positive int"):
+        spread.repeat_seconds(lambda: None, 0)
+    with pytest.raises(ValueError, match="seconds is empty"):
+        spread.summary([])
+
+
+def test_judge_follows_the_tolerance_and_the_direction():
+    assert article.judge(0.915, 0.91, 0.01) == "reproduced"
+    assert article.judge(0.95, 0.91, 0.01) == "exceeded"
+    assert article.judge(0.85, 0.91, 0.01) == "not reproduced"
+    assert article.judge(0.040, 0.0547, 0.002, lower_is_better=True) == "exceeded"
+    assert article.judge(0.060, 0.0547, 0.002, lower_is_better=True) == "not reproduced"
+    with pytest.raises(ValueError, match="tol must be >= 0"):
+        article.judge(1.0, 1.0, -1)

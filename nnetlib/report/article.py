@@ -85,3 +85,22 @@ class MemoWithoutSamplePyNet(PyNet):
         if key not in self._memo:
             self._memo[key] = super().dadw(l, q, k, i, j, b)
         return self._memo[key]
+
+
+VERDICTS = ("reproduced", "exceeded", "corrected", "not reproduced")
+
+
+def judge(ours, theirs, tol, lower_is_better=False):
+    """Verdict of a figure against the article's (notebook 00's rule).
+
+    'reproduced' when |ours - theirs| <= tol; otherwise 'exceeded' when ours
+    is better (higher, or lower with ``lower_is_better``) and 'not
+    reproduced' when it is worse. 'corrected' is never a rule's outcome: it
+    is stated by hand where the article's figure is shown to be wrong.
+    """
+    if not tol >= 0:
+        raise ValueError(f"tol must be >= 0, got {tol!r}")
+    if abs(ours - theirs) <= tol:
+        return "reproduced"
+    better = ours < theirs if lower_is_better else ours > theirs
+    return "exceeded" if better else "not reproduced"
