@@ -178,7 +178,7 @@ def test_quick_mode_runs_copies_and_full_mode_runs_in_place(tmp_path, monkeypatc
     quick_dir = tmp_path / "quick"
     monkeypatch.delenv("NNETLIB_QUICK", raising=False)
     times = execute([source], quick=True, out=quick_dir, log=lambda *a: None)
-    assert set(times) == {"99-tiny.ipynb"}
+    assert set(times) == {"99-tiny.ipynb"} and 0 < times["99-tiny.ipynb"][1] < times["99-tiny.ipynb"][0]
     assert source.read_bytes() == stored                       # never over the stored notebook
     assert "NNETLIB_QUICK 1 True" in _stdout(quick_dir / "99-tiny.ipynb")
     assert json.loads((quick_dir / "results" / "99-tiny.json").read_text()) == {"quick": True, "x": 1}
