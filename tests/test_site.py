@@ -111,12 +111,14 @@ def test_saved_results_reach_the_landing_page():
     results = {
         "04-mnist-classifier": {"quick": False, "test_accuracy": {
             "Nnet": {"mean": 0.91234, "sd": 0.0021, "n": 5}}},
-        "06-timing-table": {"quick": True, "epoch_s": {"np": 0.5, "torch": 0.25}, "threads_N": 2},
-        "01-derivation": {"eq1_max_rel_vs_autograd": 3.2e-15},
+        "06-timing-table": {"quick": True, "epoch_s": {"np": 0.5, "torch": 0.25, "cy1": {
+            "median": 0.125, "min": 0.1, "max": 0.2, "n": 7}}, "threads_N": 2},
+        "01-derivation": {"eq1_rel_vs_autograd": 3.2e-15},
     }
     html = build.render_landing(pages, results, build.provenance("test"))
     assert "91.2 % ± 0.2 % (n = 5)" in html
     assert "0.5 s" in html and "2×" in html and "cy, 2 threads" in html
+    assert "0.125 s (0.1 s to 0.2 s, n = 7)" in html and "0.5×" in html
     assert "3.2e-15" in html
     assert "06-timing-table were saved by a classroom run" in html
 

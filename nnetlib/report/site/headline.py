@@ -43,10 +43,24 @@ def _number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _central(value):
+    """The figure itself, or the mean or median of a summary; None when there is none."""
+    if isinstance(value, dict):
+        value = value.get("mean", value.get("median"))
+    return value if _number(value) else None
+
+
 def _spread(value, fmt):
-    """A figure or a ``{"mean", "sd", "n"}`` summary, formatted by ``fmt``."""
+    """A figure, a ``{"mean", "sd", "n"}`` or a ``{"median", "min", "max", "n"}`` summary
+    (``nnetlib.report.spread``), formatted by ``fmt``."""
     if _number(value):
         return Markup(escape(fmt(value)))
+    if isinstance(value, dict) and _number(value.get("median")):
+        text = fmt(value["median"])
+        if _number(value.get("min")) and _number(value.get("max")):
+            text += f" ({fmt(value['min'])} to {fmt(value['max'])}"
+            text += f", n = {int(value['n'])})" if _number(value.get("n")) else ")"
+        return Markup(escape(text))
     if isinstance(value, dict) and _number(value.get("mean")):
         text = fmt(value["mean"])
         if _number(value.get("sd")):
@@ -107,14 +121,14 @@ def _timing_table(results, pages):
                ("cy1", "cy, 1 thread", printed["cy"]),
                ("cyN", f"cy, {threads if _number(threads) else 'N'} threads", printed_cy4),
                ("torch", "torch", printed["tr"])]
-    torch_here = here.get("torch")
+    torch_here = _central(here.get("torch"))
     rows = []
     for key, label, theirs in columns:
         mine = here.get(key)
         rows.append([
             Markup(escape(label)),
             _spread(mine, secs),
-            _spread(mine / torch_here, ratio) if _number(mine) and _number(torch_here) and torch_here else MISSING,
+            _spread(_central(mine) / torch_here, ratio) if _central(mine) and torch_here else MISSING,
             Markup(escape(secs(theirs))) if theirs else "—",
             Markup(escape(ratio(theirs / printed["tr"]))) if theirs else "—",
         ])
@@ -130,7 +144,7 @@ def _timing_table(results, pages):
 
 def _gradient_table(results, pages):
     checks = [
-        ("01-derivation", "eq1_max_rel_vs_autograd", "eq. (1) by frontprop vs PyTorch autograd, max relative difference"),
+        ("01-derivation", "eq1_rel_vs_autograd", "eq. (1) by frontprop vs PyTorch autograd, relative difference"),
         ("02-gradient-checks", "impl_max_rel_vs_torch", "PyNet, NpNet, CyNet vs PyTorch autograd, max relative difference"),
         ("02-gradient-checks", "mnist_fd_max_abs", "MNIST classifier vs central differences, max absolute difference"),
         ("08-beyond", "autodiff_max_abs_diff", "frontprop vs torch.func.jacfwd / jvp, max absolute difference"),
