@@ -142,6 +142,22 @@ def test_plot_helpers_run_on_agg(tmp_path):
     assert hasattr(ax_one, "plot")
 
 
+def test_seed_spread_draws_dots_means_and_article():
+    from nnetlib.report.experiments import stat
+
+    fig, ax = plots.new_axes()
+    plots.seed_spread(ax, {"a": stat([0.9, 0.91, 0.92]), "b": stat([0.8, 0.82])},
+                      article={"a": 0.95}, ylabel="accuracy")
+    dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert [len(d.get_xdata()) for d in dots] == [3, 2]
+    assert ax.get_legend().get_texts()[0].get_text() == "de Mayo (2021)"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+    with pytest.raises(ValueError, match="at least one"):
+        plots.seed_spread(ax, {})
+    with pytest.raises(ValueError, match="must be a stat"):
+        plots.seed_spread(ax, {"a": {"mean": 1.0}})
+
+
 def test_plot_helpers_validate():
     fig, ax = plots.new_axes()
     with pytest.raises(ValueError, match="2 labels for 1 values"):
@@ -272,6 +288,7 @@ def test_run_ga_respects_time_limit():
     (dict(mutation_sigma=-1), "mutation_sigma"),
     (dict(batch_size=0), "batch_size"),
     (dict(dtype="float16"), "dtype"),
+    (dict(blas_threads=0), "blas_threads"),
 ])
 def test_run_ga_validates(kw, match):
     args = dict(layers=(4, 3, 3), x=np.zeros((10, 4)), labels=np.zeros(10, int), generations=2,

@@ -65,3 +65,30 @@ def test_run_seeds_and_summaries():
 def test_frontprop_class_is_a_network():
     cls = ex.frontprop_class()
     assert cls.__name__ in ("CyNet", "NpNet")
+
+
+# -- nnetlib.report.timing -------------------------------------------------------
+
+def test_batch_stat_and_timing_stat():
+    from nnetlib.report import timing
+
+    entry = {"raw": [0.6, 0.9, 1.2], "samples": 6000}
+    s = timing.batch_stat(entry)
+    assert s["median"] == pytest.approx(0.15) and s["n"] == 3
+    with pytest.raises(ValueError, match="no raw timings"):
+        timing.batch_stat({"raw": [], "samples": 1})
+
+
+def test_time_steps_counts_rounds_and_checks_data():
+    from nnetlib.report import timing
+
+    rng = np.random.default_rng(0)
+    x = rng.random((30, 6)).astype("float32")
+    net = NpNet((6, 4, 3), seed=0)
+    t = rng.random((30, 3)).astype("float32")
+    before = net.params.copy()
+    s = timing.time_steps(net, x, t, batches=2, repeats=3, batch_size=10)
+    assert s["n"] == 3 and all(v > 0 for v in s["values"])
+    assert not np.array_equal(before, net.params)              # the steps did train
+    with pytest.raises(ValueError, match="need 40"):
+        timing.time_steps(net, x, t, batches=3, batch_size=10)

@@ -35,6 +35,7 @@ All randomness comes from one ``numpy.random.Generator`` seeded by ``seed``,
 so a run with a fixed number of generations is reproducible bit for bit; a
 ``time_limit_s`` stops the run before a generation that would overrun it.
 """
+import contextlib
 import dataclasses
 import time
 
@@ -261,11 +262,44 @@ def _record(result, fit, acc, loss, pop, elapsed):
     return best
 
 
+def _blas_limit(threads):
+    if threads is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(threads, user_api="blas")
+
+
+def _evolve(rng, pop, x, labels, targets, layers, c, generations, result, bar, t0):
+    """The generations of ``run_ga``; fills ``result`` in place."""
+    for g in range(generations):
+        idx = (slice(None) if c["batch_size"] is None
+               else rng.choice(x.shape[0], size=c["batch_size"], replace=False))
+        batch = (x[idx], labels[idx], targets[idx])
+        fit, acc, loss = _fitness(pop, batch, layers, c)
+        best = _record(result, fit, acc, loss, pop, time.perf_counter() - t0)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(best=f"{fit[best]:.4f}", acc=f"{acc[best]:.3f}", refresh=False)
+        elapsed = result.elapsed[-1]
+        if g == generations - 1:
+            return
+        if c["time_limit_s"] is not None and elapsed + elapsed / (g + 1) > c["time_limit_s"]:
+            result.stopped_by = "time_limit"
+            return
+        children = _children(rng, pop, fit, c)
+        if c["replacement"] == "generational":
+            pop = np.concatenate([pop[np.argsort(-fit, kind="stable")[:c["elite"]]], children])
+        else:                                   # parents and children compete on this batch
+            merged = np.concatenate([pop, children])
+            merged_fit = np.concatenate([fit, _fitness(children, batch, layers, c)[0]])
+            pop = merged[np.argsort(-merged_fit, kind="stable")[:c["population"]]]
+
+
 def run_ga(layers, x, labels, generations=100, population=100, *, time_limit_s=None, seed=None,
            fitness="accuracy", batch_size=None, selection="tournament", tournament_size=3,
            truncation=0.2, parent_pool=1.0, crossover="uniform", crossover_rate=0.9,
            mutation_rate=0.05, mutation_sigma=0.1, elite=2, replacement="generational",
-           offspring=None, dtype="float32", progress=True):
+           offspring=None, dtype="float32", blas_threads=1, progress=True):
     """Evolve a population of parameter vectors for ``layers`` on ``(x, labels)``.
 
     ``x`` is the training subset ``(n, layers[0])`` and ``labels`` its integer
@@ -274,10 +308,15 @@ def run_ga(layers, x, labels, generations=100, population=100, *, time_limit_s=N
     ``x``.  Runs ``generations`` generations or until ``time_limit_s`` seconds
     would be exceeded, whichever comes first.  See the module docstring for
     the operators (``run_ga(..., **ARTICLE_SETTING)`` is de Mayo (2021)'s
-    setting).  Returns a ``GAResult``.
+    setting).  ``blas_threads`` limits BLAS while the GA runs (default 1:
+    its matrix products are small, and on a busy machine a multi-threaded
+    BLAS waits for descheduled threads at every product, measured 12x slower
+    here; None leaves BLAS alone).  Returns a ``GAResult``.
     """
     layers, x, labels = _check_data(layers, x, labels, dtype)
     generations = _check_int(generations, "generations", 1)
+    if blas_threads is not None:
+        blas_threads = _check_int(blas_threads, "blas_threads", 1)
     c = _check_config(dict(population=population, fitness=fitness, batch_size=batch_size,
                            selection=selection, tournament_size=tournament_size, truncation=truncation,
                            parent_pool=parent_pool, crossover=crossover, crossover_rate=crossover_rate,
@@ -298,28 +337,8 @@ def run_ga(layers, x, labels, generations=100, population=100, *, time_limit_s=N
         bar = tqdm(total=generations, desc="GA", unit="gen", leave=False, mininterval=1.0)
     t0 = time.perf_counter()
     try:
-        for g in range(generations):
-            idx = (slice(None) if c["batch_size"] is None
-                   else rng.choice(x.shape[0], size=c["batch_size"], replace=False))
-            batch = (x[idx], labels[idx], targets[idx])
-            fit, acc, loss = _fitness(pop, batch, layers, c)
-            best = _record(result, fit, acc, loss, pop, time.perf_counter() - t0)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(best=f"{fit[best]:.4f}", acc=f"{acc[best]:.3f}", refresh=False)
-            elapsed = result.elapsed[-1]
-            if g == generations - 1:
-                break
-            if c["time_limit_s"] is not None and elapsed + elapsed / (g + 1) > c["time_limit_s"]:
-                result.stopped_by = "time_limit"
-                break
-            children = _children(rng, pop, fit, c)
-            if c["replacement"] == "generational":
-                pop = np.concatenate([pop[np.argsort(-fit, kind="stable")[:c["elite"]]], children])
-            else:                                   # parents and children compete on this batch
-                merged = np.concatenate([pop, children])
-                merged_fit = np.concatenate([fit, _fitness(children, batch, layers, c)[0]])
-                pop = merged[np.argsort(-merged_fit, kind="stable")[:c["population"]]]
+        with _blas_limit(blas_threads):
+            _evolve(rng, pop, x, labels, targets, layers, c, generations, result, bar, t0)
     finally:
         if bar is not None:
             bar.close()

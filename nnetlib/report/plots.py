@@ -11,6 +11,8 @@ Helpers and the notebooks that use them:
 * ``plot_curves``           -- 02, 04, 05, 07, 08 (loss / accuracy per epoch,
                                generation or learning rate)
 * ``bar_log``               -- 01, 03, 06 (counts and timings on a log scale)
+* ``seed_spread``           -- 04, 05, 07 (one value per random seed, mean ± sd,
+                               beside the article's single figure)
 * ``image_grid``            -- 04, 05, 07 (digits, reconstructions, hidden units)
 * ``confusion_matrix``,
   ``confusion_matrix_plot`` -- 04
@@ -182,6 +184,41 @@ def bar_log(ax, labels, values, ylabel=None, title=None, annotate=True, fmt="{:.
         ax.legend()
     top = values.max() if article is None else np.nanmax(np.append(article, values.max()))
     ax.set_ylim(top=top * 3)
+    _label(ax, ylabel=ylabel, title=title)
+    return ax
+
+
+def seed_spread(ax, stats, article=None, ylabel=None, title=None, fmt="{:.3g}",
+                article_label="de Mayo (2021)"):
+    """Per variant: one dot per random seed, the mean ± sd as an error bar (04, 05, 07).
+
+    ``stats`` is ``{name: stat}`` with stats from ``experiments.stat``;
+    ``article`` (optional) ``{name: value}`` draws the article's single
+    figure for that variant as a black dash.  Returns ``ax``.
+    """
+    if not stats:
+        raise ValueError("stats must hold at least one variant")
+    names = list(stats)
+    for i, name in enumerate(names):
+        s = stats[name]
+        if not {"mean", "sd", "values"} <= set(s):
+            raise ValueError(f"stats[{name!r}] must be a stat with mean, sd and values")
+        values = np.asarray(s["values"], dtype=float)
+        jitter = np.linspace(-0.12, 0.12, values.size) if values.size > 1 else np.zeros(1)
+        ax.plot(i + jitter, values, "o", color=_color(i), alpha=0.55, markersize=4)
+        ax.errorbar(i + 0.25, s["mean"], yerr=s["sd"], fmt="s", color=_color(i), capsize=4)
+        ax.annotate(fmt.format(s["mean"]), (i + 0.32, s["mean"]), fontsize=8, va="center")
+    shown = False
+    for i, name in enumerate(names):
+        if article and name in article:
+            ax.hlines(article[name], i - 0.3, i + 0.3, colors="k", linestyles="--", linewidth=1.4,
+                      label=None if shown else article_label)
+            shown = True
+    ax.set_xticks(range(len(names)), names)
+    ax.set_xlim(-0.6, len(names) - 0.2)
+    ax.grid(axis="x", visible=False)
+    if shown:
+        ax.legend()
     _label(ax, ylabel=ylabel, title=title)
     return ax
 
