@@ -4,6 +4,7 @@ Each check raises ``ValueError`` naming the offending argument and leaves the
 caller's state untouched: checks run before anything is written.
 """
 import numbers
+import warnings
 
 import numpy as np
 
@@ -70,8 +71,37 @@ def check_array(value, name, width, dtype):
     return arr
 
 
+#: inputs whose largest value exceeds this are taken for unscaled images
+UNSCALED_ABOVE = 10.0
+
+
+def warn_if_unscaled(x, name):
+    """Warn when ``x`` looks like raw images: an integer dtype, or floats
+    well above 1 (max > ``UNSCALED_ABOVE``).  The article's nets expect
+    inputs in [0, 1] (``load_mnist`` scales them)."""
+    arr = np.asarray(x)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or arr.size == 0:
+        return
+    integer = np.issubdtype(arr.dtype, np.integer)
+    if integer or (np.issubdtype(arr.dtype, np.floating) and np.nanmax(arr) > UNSCALED_ABOVE):
+        what = f"integers ({arr.dtype})" if integer else f"values up to {float(np.nanmax(arr)):g}"
+        warnings.warn(f"{name} holds {what}: scale the inputs to [0, 1] (for 0-255 images, "
+                      f"x / 255, as nnetlib.load_mnist does); the article's nets expect that",
+                      UserWarning, stacklevel=3)
+
+
+def check_targets(t, width):
+    """Refuse 1-D targets, naming ``nnetlib.one_hot``."""
+    if np.ndim(t) == 1:
+        raise ValueError(f"t must be 2-D targets (batch, {width}), got 1-D values (class labels?): "
+                         f"make one-hot targets with nnetlib.one_hot(labels, {width})")
+
+
 def check_batch(x, t, layers, dtype):
     """Validate an input batch ``x`` and its targets ``t`` together."""
+    check_targets(t, layers[-1])
+    if np.issubdtype(getattr(x, "dtype", np.float64), np.integer):
+        warn_if_unscaled(x, "x")
     x = check_array(x, "x", layers[0], dtype)
     t = check_array(t, "t", layers[-1], dtype)
     if t.shape[0] != x.shape[0]:

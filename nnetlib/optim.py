@@ -47,8 +47,9 @@ class SGD:
     """
 
     kind = "sgd"
-    #: the article's learning rate
+    #: the article's learning rate and batch size (``train``'s defaults)
     default_lr = 10.0
+    default_batch_size = 1000
     #: names of the state arrays, in checkpoint order
     arrays = ("velocity",)
 
@@ -117,7 +118,10 @@ class Adam(SGD):
     w <- w - lr/(1 - b1^n) m / (sqrt(u)/sqrt(1 - b2^n) + eps)."""
 
     kind = "adam"
+    #: torch's default lr; at lr 1e-3 Adam wants more steps than batches of
+    #: 1000 give in a few epochs, so ``train`` uses batches of 100 by default
     default_lr = 1e-3
+    default_batch_size = 100
     arrays = ("velocity", "second_moment")
 
     def __init__(self, n, dtype, betas=(0.9, 0.999), eps=1e-8):

@@ -1,10 +1,11 @@
 """Training loop shared by every network (04-mnist-classifier, 05-mnist-autoencoder).
 
-``train(net, train, test, ...)`` runs SGD with momentum for a number of
-epochs and returns a ``History``.  ``train`` and ``test`` are ``(x, y)``
-pairs: a 1-D ``y`` holds class labels (the targets are their one-hot codes and
-accuracy is recorded), a 2-D ``y`` holds the targets themselves (for the
-autoencoder, ``y is x``).
+``train(net, data, test, ...)`` runs the net's optimizer (SGD with momentum
+for the article's nets) for a number of epochs and returns a ``History``;
+``help(train)`` documents its arguments.  ``data`` and ``test`` are
+``(x, y)`` pairs: a 1-D ``y`` holds class labels (the targets are their
+one-hot codes and accuracy is recorded), a 2-D ``y`` holds the targets
+themselves (for the autoencoder, ``y is x``).
 
 Reliability (see the reliability issue):
 
@@ -25,9 +26,9 @@ import time
 
 import numpy as np
 
-from ._checks import check_array
+from ._checks import check_array, warn_if_unscaled
 from ._progress import progress_bar
-from .data import one_hot
+from .data import batches, one_hot
 
 
 @dataclasses.dataclass
@@ -53,41 +54,73 @@ class History:
         if not self.epoch:
             return "History(no epochs)"
         acc = f", test accuracy {self.test_accuracy[-1]:.4f}" if self.test_accuracy else ""
-        return (f"History({len(self.epoch)} epochs, test loss {self.test_loss[-1]:.5f}{acc}, "
+        loss = (f"test loss {self.test_loss[-1]:.5f}" if self.test_loss
+                else f"train loss {self.train_loss[-1]:.5f}")
+        return (f"History({len(self.epoch)} epochs, {loss}{acc}, "
                 f"{np.mean(self.seconds):.3f} s/epoch{', interrupted' if self.interrupted else ''})")
 
 
+def _labels(y, name, n_out):
+    """Check 1-D class labels against the output width; int64 labels."""
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"{name} labels must be ints in [0, {n_out}), got dtype {y.dtype}")
+    if y.size and y.min() < 0:
+        raise ValueError(f"{name} labels must be ints in [0, {n_out}), got {int(y.min())}")
+    if y.size and y.max() >= n_out:
+        raise ValueError(f"{name} labels go up to {int(y.max())} but the net has {n_out} outputs: "
+                         f"build it with layers ending in {int(y.max()) + 1} (one output per class)")
+    return y.astype(np.int64)
+
+
+def _one_hot_labels(t):
+    """The labels of one-hot targets ``t`` (rows of 0s and a single 1), else None."""
+    if t.shape[1] > 1 and np.all((t == 0) | (t == 1)) and np.all(t.sum(axis=1) == 1):
+        return np.argmax(t, axis=1)
+    return None
+
+
 def _prepare(split, name, net):
-    """Check an ``(x, y)`` pair; return (x, targets, labels or None)."""
+    """Check an ``(x, y)`` pair; return (x, targets, labels or None).
+
+    ``y`` is 1-D labels (targets are their one-hot codes) or 2-D targets;
+    one-hot targets also give labels, so that accuracy is recorded."""
     try:
         x, y = split
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be an (x, y) pair") from None
+    warn_if_unscaled(x, f"{name} x")
     x = check_array(x, f"{name} x", net.layers[0], net.dtype)
     y_arr = np.asarray(y)
     if y_arr.ndim == 1:
-        n_out = net.layers[-1]
-        if not np.issubdtype(y_arr.dtype, np.integer) or y_arr.size and (y_arr.min() < 0 or y_arr.max() >= n_out):
-            raise ValueError(f"{name} labels must be ints in [0, {n_out}), got dtype {y_arr.dtype}")
-        labels = y_arr.astype(np.int64)
-        targets = one_hot(labels, n_out, net.dtype)
+        labels = _labels(y_arr, name, net.layers[-1])
+        targets = one_hot(labels, net.layers[-1], net.dtype)
     else:
-        labels = None
         targets = check_array(y_arr, f"{name} targets", net.layers[-1], net.dtype)
+        labels = _one_hot_labels(targets)
     if targets.shape[0] != x.shape[0]:
         raise ValueError(f"{name} x and y hold {x.shape[0]} and {targets.shape[0]} samples")
     return x, targets, labels
 
 
-def evaluate(net, x, targets, labels=None, batch_size=10000):
-    """(loss, accuracy or None) of ``net`` on a whole set, in chunks.
+def evaluate(net, x, y, labels=None, batch_size=10000):
+    """``(loss, accuracy or None)`` of ``net`` on a whole set, in chunks.
 
-    The loss is the mean squared error of eq. (1), or the network's own loss
-    when it has another (``FrontNet(loss="cross_entropy")``)."""
+    ``y`` is either class labels (1-D ints) or targets (B, n_L); accuracy is
+    the fraction of samples whose largest output is the label, computed when
+    labels are given, passed as ``labels``, or read from one-hot targets
+    (None for the autoencoder).  The loss is the mean squared error of
+    eq. (1), or the network's own loss when it has another
+    (``FrontNet(loss="cross_entropy")``)."""
+    xs, targets, found = _prepare((x, y), "evaluate", net)
+    return _evaluate(net, xs, targets, found if labels is None else np.asarray(labels), batch_size)
+
+
+def _evaluate(net, xs, targets, labels, batch_size=10000):
+    """``evaluate`` on checked arrays."""
     mse = net.function["loss"] == "mse"
     total, correct = 0.0, 0
-    for start in range(0, x.shape[0], batch_size):
-        xb, tb = x[start:start + batch_size], targets[start:start + batch_size]
+    for start in range(0, xs.shape[0], batch_size):
+        xb, tb = xs[start:start + batch_size], targets[start:start + batch_size]
         out = net.feedforward(xb)
         if mse:
             total += float(np.sum((out - tb) ** 2, dtype=np.float64))
@@ -96,7 +129,7 @@ def evaluate(net, x, targets, labels=None, batch_size=10000):
         if labels is not None:
             correct += int(np.sum(np.argmax(out, axis=1) == labels[start:start + batch_size]))
     loss = total / (targets.size if mse else targets.shape[0])
-    return loss, (correct / x.shape[0] if labels is not None else None)
+    return loss, (correct / xs.shape[0] if labels is not None else None)
 
 
 @contextlib.contextmanager
@@ -121,67 +154,88 @@ def _deferred_interrupt():
         signal.signal(signal.SIGINT, old)
 
 
-def train(net, train, test, epochs=16, batch_size=1000, lr=10.0, momentum=0.5,
-          shuffle=False, seed=None, progress=True, checkpoint=None, callback=None):
-    """Train ``net`` with SGD + momentum; see the module docstring.
+def _check_count(value, name, least):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
+    return int(value)
 
-    Returns a ``History`` with train loss (mean of the batch losses before
-    each step), test loss, test accuracy (classifiers) and seconds of
-    training per epoch.
+
+def _resume(net, checkpoint):
+    """(history, epochs done) saved in ``checkpoint``, whose state ``net`` takes."""
+    saved = net.load_state(checkpoint)
+    history = History.from_dict(saved.get("history", {}))
+    history.interrupted = False
+    return history, int(saved.get("epochs_done", len(history.epoch)))
+
+
+def _epoch(net, x, targets, batch_size, order_seed, step_args, bar, stop):
+    """One pass of ``net.step`` over the batches; the summed batch losses
+    (times their sizes), or None when Ctrl-C stopped it."""
+    running = 0.0
+    for xb, tb in batches(x, targets, batch_size, order_seed is not None, order_seed):
+        running += net.step(xb, tb, **step_args) * xb.shape[0]
+        if bar is not None:
+            bar.update(1)
+        if stop["hit"]:
+            return None
+    return running
+
+
+def train(net, data, test=None, epochs=16, batch_size=None, lr=None, momentum=0.5,
+          shuffle=False, seed=None, progress=True, checkpoint=None, callback=None):
+    """Train ``net`` for ``epochs`` passes over ``data``; returns a ``History``.
+
+    ``data`` and ``test`` are ``(x, y)`` pairs: ``x`` is (N, n_0), scaled to
+    [0, 1] as the article's nets expect (``load_mnist`` does it; integer or
+    0-255 images get a warning); ``y`` is either class labels (1-D ints in
+    [0, n_L), turned into one-hot targets, accuracy recorded) or targets
+    (N, n_L): one-hot rows also record accuracy, anything else (the
+    autoencoder's ``(x, x)``) records only the loss.  ``test=None`` skips
+    the per-epoch evaluation.  (``data`` was called ``train`` before; pass
+    it by position.)
+
+    Each epoch calls ``net.step`` on batches of ``batch_size`` (the last may
+    be smaller), in file order, or, with ``shuffle=True``, in the order
+    ``default_rng([seed or 0, epoch]).permutation(N)``.  ``lr=None`` and
+    ``batch_size=None`` are the net's own defaults (``net.optimizer``): lr 10
+    and batches of 1000 for the article's SGD with momentum (``momentum``
+    0.5), lr 1e-3 and batches of 100 for ``FrontNet(optimizer="adam")``.
+
+    ``checkpoint=path`` saves net, optimizer state and history after every
+    epoch, atomically; calling ``train`` again with the same path resumes
+    after the last saved epoch, bit for bit.  ``callback(net, history)`` is
+    called after every epoch (after the checkpoint is written).  Ctrl-C
+    stops after the current step; the history so far is returned with
+    ``history.interrupted`` set.  ``progress`` shows a progress bar.
+
+    The ``History`` holds per epoch: train loss (mean of the batch losses
+    before each step), test loss, test accuracy (classifiers) and seconds
+    of training (evaluation excluded).
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    epochs = _check_count(epochs, "epochs", 0)
+    if batch_size is None:
+        batch_size = net.optimizer.default_batch_size
+    batch_size = _check_count(batch_size, "batch_size", 1)
     lr, momentum = net.check_step(lr, momentum)
-    x, targets, _ = _prepare(train, "train", net)
-    xt, tt, test_labels = _prepare(test, "test", net)
-    history = History()
-    start_epoch = 0
+    x, targets, _ = _prepare(data, "data", net)
+    evaluation = None if test is None else _prepare(test, "test", net)
+    history, start_epoch = History(), 0
     if checkpoint is not None and os.path.exists(checkpoint):
-        saved = net.load_state(checkpoint)
-        history = History.from_dict(saved.get("history", {}))
-        history.interrupted = False
-        start_epoch = int(saved.get("epochs_done", len(history.epoch)))
-    n = x.shape[0]
-    n_batches = -(-n // batch_size)
+        history, start_epoch = _resume(net, checkpoint)
+    n_batches = -(-x.shape[0] // batch_size)
     bar = progress_bar(progress, total=max(0, epochs - start_epoch) * n_batches,
                        desc=type(net).__name__, unit="batch", leave=False)
     try:
         with _deferred_interrupt() as stop:
             for epoch in range(start_epoch, epochs):
-                order = (np.random.default_rng([0 if seed is None else seed, epoch]).permutation(n)
-                         if shuffle else None)
                 t0 = time.perf_counter()
-                running = 0.0
-                for b in range(n_batches):
-                    sl = slice(b * batch_size, (b + 1) * batch_size)
-                    if order is None:
-                        xb, tb = x[sl], targets[sl]
-                    else:
-                        idx = order[sl]
-                        xb, tb = x[idx], targets[idx]
-                    running += net.step(xb, tb, lr=lr, momentum=momentum) * xb.shape[0]
-                    if bar is not None:
-                        bar.update(1)
-                    if stop["hit"]:
-                        break
-                if stop["hit"]:
+                running = _epoch(net, x, targets, batch_size, [0 if seed is None else seed, epoch]
+                                 if shuffle else None, {"lr": lr, "momentum": momentum}, bar, stop)
+                if running is None:
                     history.interrupted = True
                     break
-                seconds = time.perf_counter() - t0
-                test_loss, acc = evaluate(net, xt, tt, test_labels)
-                history.epoch.append(epoch + 1)
-                history.train_loss.append(running / n)
-                history.test_loss.append(test_loss)
-                if acc is not None:
-                    history.test_accuracy.append(acc)
-                history.seconds.append(seconds)
-                if bar is not None:
-                    post = {"test_loss": f"{test_loss:.4f}"}
-                    if acc is not None:
-                        post["acc"] = f"{acc:.3f}"
-                    bar.set_postfix(post)
+                _record(history, net, epoch, running / x.shape[0], time.perf_counter() - t0,
+                        evaluation, bar)
                 if checkpoint is not None:
                     net.save(checkpoint, extra={"history": history.as_dict(), "epochs_done": epoch + 1})
                 if callback is not None:
@@ -192,3 +246,18 @@ def train(net, train, test, epochs=16, batch_size=1000, lr=10.0, momentum=0.5,
         if bar is not None:
             bar.close()
     return history
+
+
+def _record(history, net, epoch, train_loss, seconds, evaluation, bar):
+    """Append one epoch's figures (and the test set's, if any) to ``history``."""
+    history.epoch.append(epoch + 1)
+    history.train_loss.append(train_loss)
+    history.seconds.append(seconds)
+    if evaluation is None:
+        return
+    test_loss, acc = _evaluate(net, *evaluation)
+    history.test_loss.append(test_loss)
+    if acc is not None:
+        history.test_accuracy.append(acc)
+    if bar is not None:
+        bar.set_postfix({"test_loss": f"{test_loss:.4f}", **({} if acc is None else {"acc": f"{acc:.3f}"})})

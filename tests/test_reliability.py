@@ -1,8 +1,10 @@
 """Bad input, checkpoints and interruption (reliability issue)."""
+import inspect
 import json
 import os
 import signal
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -246,7 +248,7 @@ def test_train_records_history_and_validates():
         nnetlib.train(net, train, test, batch_size=0)
     with pytest.raises(ValueError, match="labels"):
         nnetlib.train(net, (train[0], train[1] + 5), test)
-    with pytest.raises(ValueError, match="train"):
+    with pytest.raises(ValueError, match=r"data must be an \(x, y\) pair"):
         nnetlib.train(net, train[0], test)
 
 
@@ -314,3 +316,168 @@ def test_unknown_checkpoint_version_is_named(tmp_path):
     np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
     with pytest.raises(ValueError, match="format version 99; this nnetlib reads versions 1, 2"):
         nnetlib.NpNet.load(path)
+
+
+# -- what a newcomer trips on (issue 14) ------------------------------------------
+
+def _classes():
+    import nnetlib.nets.cynet as cy
+    out = [nnetlib.PyNet, nnetlib.NpNet, nnetlib.FrontNet, nnetlib.TorchNet, nnetlib.GpuNet]
+    return out + ([nnetlib.CyNet] if cy._frontprop is not None else [])
+
+
+def test_train_names_its_data_and_documents_itself():
+    params = inspect.signature(nnetlib.train).parameters
+    assert "train" not in params and list(params)[:3] == ["net", "data", "test"]
+    assert params["lr"].default is None and params["test"].default is None
+    doc = nnetlib.train.__doc__
+    assert "module docstring" not in doc
+    for phrase in ("(x, y)", "callback(net, history)", "lr=None", "batch_size=None"):
+        assert phrase in doc
+    data, test = tiny_data()
+    h = nnetlib.train(nnetlib.NpNet([6, 8, 3], seed=0), data=data, epochs=1, progress=False)
+    assert len(h.train_loss) == 1 and h.test_loss == [] and "train loss" in repr(h)
+
+
+@pytest.mark.parametrize("make, lr, batch", [
+    (lambda: nnetlib.NpNet([6, 8, 3], seed=0), 10.0, 1000),
+    (lambda: nnetlib.FrontNet([6, 8, 3], seed=0, activation="relu", loss="cross_entropy",
+                              optimizer="adam"), 1e-3, 100)])
+def test_train_defaults_are_the_nets_own(make, lr, batch):
+    data, test = tiny_data()
+    default, explicit = make(), make()
+    h1 = nnetlib.train(default, data, test, epochs=2, progress=False)
+    h2 = nnetlib.train(explicit, data, test, epochs=2, lr=lr, batch_size=batch, progress=False)
+    assert np.array_equal(default.params, explicit.params) and h1.train_loss == h2.train_loss
+    assert default.check_step() == (lr, 0.5)
+
+
+def test_unscaled_images_warn():
+    data, test = tiny_data()
+    net = nnetlib.NpNet([6, 8, 3], seed=0)
+    with pytest.warns(UserWarning, match=r"scale the inputs to \[0, 1\]"):
+        nnetlib.train(net, ((data[0] * 255).astype(np.uint8), data[1]), test, epochs=1, progress=False)
+    with pytest.warns(UserWarning, match=r"values up to 2\d\d.*\[0, 1\]"):
+        nnetlib.evaluate(net, test[0] * 255, test[1])
+    with pytest.warns(UserWarning, match=r"integers \(uint8\)"):
+        net.step((data[0][:5] * 255).astype(np.uint8), nnetlib.one_hot(data[1][:5], 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nnetlib.train(net, data, test, epochs=1, progress=False)
+
+
+@pytest.mark.parametrize("cls", _classes())
+def test_labels_given_as_targets_name_one_hot(cls):
+    net = cls([4, 3, 2], seed=0)
+    x = np.random.default_rng(0).random((5, 4))
+    labels = np.array([0, 1, 1, 0, 1])
+    for call in (net.step, net.gradients, net.loss):
+        with pytest.raises(ValueError, match=r"nnetlib\.one_hot\(labels, 2\)"):
+            call(x, labels)
+
+
+def test_evaluate_and_train_take_labels_or_one_hot_targets():
+    data, test = tiny_data()
+    net = nnetlib.NpNet([6, 8, 3], seed=0)
+    nnetlib.train(net, data, test, epochs=2, progress=False)
+    by_labels = nnetlib.evaluate(net, test[0], test[1])
+    by_targets = nnetlib.evaluate(net, test[0], nnetlib.one_hot(test[1], 3))
+    assert by_labels == by_targets and 0 < by_labels[1] <= 1
+    h1 = nnetlib.train(nnetlib.NpNet([6, 8, 3], seed=1), data, test, epochs=2, progress=False)
+    h2 = nnetlib.train(nnetlib.NpNet([6, 8, 3], seed=1), (data[0], nnetlib.one_hot(data[1], 3)),
+                       (test[0], nnetlib.one_hot(test[1], 3)), epochs=2, progress=False)
+    assert h2.test_accuracy == h1.test_accuracy and len(h2.test_accuracy) == 2
+    # the autoencoder's targets are not one-hot: no accuracy
+    ae = nnetlib.train(nnetlib.NpNet([6, 3, 6], seed=1), (data[0], data[0]), (test[0], test[0]),
+                       epochs=1, progress=False)
+    assert ae.test_accuracy == [] and len(ae.test_loss) == 1
+
+
+def test_labels_beyond_the_outputs_are_reported_as_such():
+    data, test = tiny_data()
+    net = nnetlib.NpNet([6, 8, 2], seed=0)
+    before = net.params
+    with pytest.raises(ValueError, match="labels go up to 2 but the net has 2 outputs"):
+        nnetlib.train(net, data, test, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="got dtype float64"):
+        nnetlib.train(net, (data[0], data[1].astype(float)), test, epochs=1, progress=False)
+    assert np.array_equal(net.params, before)
+
+
+def test_pynet_dadw_says_what_to_do():
+    net = nnetlib.PyNet([3, 2, 2], seed=0)
+    with pytest.raises(RuntimeError, match=r"call feedforward\(x\) first"):
+        net.dadw(2, 0, 0, 0, 0)
+    net.feedforward(np.full((2, 3), 0.5))
+    for args, message in (((3, 0, 0, 0, 0), r"l=3 is out of range 0\.\.2"),
+                          ((2, 3, 0, 0, 0), r"q=3 is out of range 0\.\.2 \(layer l=2\)"),
+                          ((2, 0, 0, 4, 0), r"i=4 is out of range 0\.\.3 \(weights k=0\)"),
+                          ((2, 0, 1, 0, 2), r"j=2 is out of range 0\.\.1 \(weights k=1\)"),
+                          ((2, 0, 0, 0, 0, 2), r"b=2 is out of range 0\.\.1")):
+        with pytest.raises(IndexError, match=message):
+            net.dadw(*args)
+    assert net.dadw(2, 0, 0, 3, 1, 1) != 0.0
+    assert "Ranges" in nnetlib.PyNet.dadw.__doc__
+
+
+# -- loads that refuse what they cannot honour (issue 14.3) ---------------------------
+
+def test_checkpoint_of_another_function_is_refused(tmp_path):
+    path = tmp_path / "front.npz"
+    front = nnetlib.FrontNet([4, 3, 2], seed=0, activation="relu", loss="cross_entropy")
+    front.save(path)
+    for weights_only in (False, True):
+        with pytest.raises(ValueError, match=r"activation='relu', loss='cross_entropy'.*FrontNet"):
+            nnetlib.NpNet.load(path, weights_only=weights_only)
+    assert np.array_equal(nnetlib.FrontNet.load(path).feedforward(np.ones((1, 4))),
+                          front.feedforward(np.ones((1, 4))))
+    # dropout is part of the function trained; weights_only is the way out
+    drop = tmp_path / "drop.npz"
+    net = nnetlib.FrontNet([4, 3, 2], seed=0, optimizer="adam", dropout=0.25)
+    net.step(np.full((3, 4), 0.5), np.eye(2)[[0, 1, 0]])
+    net.save(drop)
+    with pytest.raises(ValueError, match=r"dropout=0\.25.*FrontNet\.load\(path, weights_only=True\)"):
+        nnetlib.FrontNet.load(drop, dropout=0.0)
+    fresh = nnetlib.FrontNet.load(drop, dropout=0.0, weights_only=True)
+    assert np.array_equal(fresh.params, net.params) and fresh.n_steps == 0
+    assert not fresh.velocity.any() and not fresh.second_moment.any()
+
+
+def test_torchnet_starts_from_a_cynet_checkpoint_with_weights_only(tmp_path):
+    cls = _classes()[-1]                      # CyNet when built, else FrontNet
+    path = tmp_path / "cy.npz"
+    x, t = problem([4, 3, 2], 6)
+    net = cls([4, 3, 2], seed=0, dtype="float64")
+    net.step(x, t)
+    net.save(path)
+    with pytest.raises(ValueError, match=r"'sgd'.*TorchNet\.load\(path, weights_only=True\)"):
+        nnetlib.TorchNet.load(path)
+    torch_net = nnetlib.TorchNet.load(path, weights_only=True)
+    assert np.array_equal(torch_net.params, net.params) and not torch_net.velocity.any()
+    for a, b in zip(torch_net.gradients(x, t), net.gradients(x, t)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+
+
+def test_weights_of_other_layers_are_refused_and_nothing_changes(tmp_path):
+    path = tmp_path / "n.npz"
+    nnetlib.NpNet([4, 3, 2], seed=0).save(path)
+    other = nnetlib.NpNet([4, 3, 3], seed=1)
+    before = other.params
+    with pytest.raises(ValueError, match=r"layers \[4, 3, 2\].*not even with weights_only=True"):
+        other.load_state(path, weights_only=True)
+    assert np.array_equal(other.params, before)
+
+
+# -- files as a user expects (issue 14.5) ----------------------------------------------
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_checkpoint_mode_follows_the_umask(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        nnetlib.NpNet([3, 2], seed=0).save(tmp_path / "n.npz")
+        nnetlib.NpNet([3, 2], seed=1).save(tmp_path / "n.npz")           # replaced atomically
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "n.npz").st_mode & 0o777 == mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.npz"]
+    assert np.array_equal(nnetlib.NpNet.load(tmp_path / "n.npz").params, nnetlib.NpNet([3, 2], seed=1).params)

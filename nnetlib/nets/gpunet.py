@@ -33,7 +33,7 @@ import numbers
 import numpy as np
 import torch
 
-from .._checks import check_array, check_params
+from .._checks import check_array, check_params, check_targets
 from ..optim import SGD, sgd_velocity
 from .base import Network, layer_shapes
 from ..frontprop import JACOBIAN_BUDGET, assemble_gradients, chunked_deltas, sigmoid_slopes
@@ -225,6 +225,7 @@ class GpuNet(Network):
         return out
 
     def _as_batch(self, x, t):
+        check_targets(t, self.layers[-1])
         x = self._as_input(x, "x", self.layers[0])
         t = self._as_input(t, "t", self.layers[-1])
         if t.shape[0] != x.shape[0]:

@@ -54,7 +54,27 @@ class PyNet(ArrayNetwork):
         return [np.array([s[l][:-1] for s in samples], dtype=self.dtype) for l in range(L + 1)]
 
     def dadw(self, l, q, k, i, j, b=0):
-        """da^l_q/dw^k_ij for sample ``b`` of the last feedforward, eq. (2)."""
+        """da^l_q/dw^k_ij for sample ``b`` of the last feedforward, eq. (2).
+
+        Ranges (L = len(layers) - 1, n_l = layers[l]):
+
+        * ``l`` in 0 .. L, the layer of the activation a^l_q;
+        * ``q`` in 0 .. n_l (q == n_l is the bias neuron, derivative 0);
+        * ``k`` in 0 .. L - 1, the weight matrix W^k;
+        * ``i`` in 0 .. n_k (i == n_k is the bias neuron, a^k_i = 1);
+        * ``j`` in 0 .. n_{k+1} - 1;
+        * ``b`` in 0 .. B - 1, a sample of the last ``feedforward(x)``.
+
+        Call ``feedforward(x)`` (or ``gradients``) first.
+        """
+        if getattr(self, "_memo", None) is None:
+            raise RuntimeError("dadw reads the activations of the last feedforward: "
+                               "call feedforward(x) first")
+        self._check_dadw_indices(l, q, k, i, j, b)
+        return self._dadw(l, q, k, i, j, b)
+
+    def _dadw(self, l, q, k, i, j, b):
+        """``dadw`` without the checks (eq. (2), memoized per sample)."""
         key = (l, q, k, i, j, b)
         memo = self._memo
         if key in memo:
@@ -74,10 +94,23 @@ class PyNet(ArrayNetwork):
                 wl = self._w[l - 1]
                 total = 0.0
                 for r in range(self.layers[l - 1]):       # the bias r contributes 0
-                    total += wl[r][q] * self.dadw(l - 1, r, k, i, j, b)
+                    total += wl[r][q] * self._dadw(l - 1, r, k, i, j, b)
                 value = gprime * total
         memo[key] = value
         return value
+
+    def _check_dadw_indices(self, l, q, k, i, j, b):
+        L = len(self.layers) - 1
+        checks = (("l", l, 0, L), ("k", k, 0, L - 1),
+                  ("q", q, 0, self.layers[min(max(l, 0), L)]),
+                  ("i", i, 0, self.layers[min(max(k, 0), L - 1)]),
+                  ("j", j, 0, self.layers[min(max(k, 0), L - 1) + 1] - 1),
+                  ("b", b, 0, len(self._a) - 1))
+        for name, value, low, high in checks:
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+                where = {"q": f" (layer l={l})", "i": f" (weights k={k})", "j": f" (weights k={k})",
+                         "b": " (samples of the last feedforward)"}.get(name, "")
+                raise IndexError(f"dadw: {name}={value!r} is out of range {low}..{high}{where}")
 
     def _loss_and_gradients(self, x, t):
         samples = self._forward_python(x)
@@ -95,7 +128,7 @@ class PyNet(ArrayNetwork):
                     total = 0.0
                     for b, row in enumerate(errors):
                         for q, e in enumerate(row):
-                            total += e * self.dadw(L, q, k, i, j, b)
+                            total += e * self._dadw(L, q, k, i, j, b)
                     g[i, j] = c * total
             grads.append(g.astype(self.dtype))
         return loss, grads

@@ -80,10 +80,10 @@ class MemoWithoutSamplePyNet(PyNet):
     demonstration only (notebook 03).
     """
 
-    def dadw(self, l, q, k, i, j, b=0):
+    def _dadw(self, l, q, k, i, j, b=0):
         key = (l, q, k, i, j)            # the bug: b is not part of the key
         if key not in self._memo:
-            self._memo[key] = super().dadw(l, q, k, i, j, b)
+            self._memo[key] = super()._dadw(l, q, k, i, j, b)
         return self._memo[key]
 
 
