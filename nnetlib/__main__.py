@@ -3,14 +3,21 @@ import argparse
 import sys
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _int_at_least(low, what):
+    """argparse type: an int >= ``low``."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+    return parse
+
+
+_positive_int = _int_at_least(1, "a positive integer")
+_count = _int_at_least(0, "an integer >= 0")
 
 
 def build_parser():
@@ -46,6 +53,9 @@ def build_parser():
     bench.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     bench.add_argument("--data", choices=("auto", "random"), default="auto",
                        help="auto: MNIST if it is on this machine (nothing is downloaded), else random")
+    bench.add_argument("--contend", type=_count, default=0, metavar="N",
+                       help="run N busy competitor processes (while True: pass) during the benchmark, "
+                            "to time it on a busy machine; they are stopped at the end, Ctrl-C included")
     bench.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return parser

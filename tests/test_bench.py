@@ -103,10 +103,40 @@ def test_one_thread_drops_the_xN_columns_and_quick_skips_slow_pynet():
     ({"impls": ("np", "nope")}, "unknown implementation"), ({"nets": ("nope",)}, "unknown net"),
     ({"nets": [("x", (10, 3, 10))]}, "784"), ({"nets": [("x", (784, 3, 7))]}, "output layer"),
     ({"data": "mnist-please"}, "data"), ({"batch_size": 0}, "batch_size"),
-    ({"batch_size": 60001}, "batch_size"), ({"dtype": "float16"}, "dtype")])
+    ({"batch_size": 60001}, "batch_size"), ({"dtype": "float16"}, "dtype"), ({"contend": -1}, "contend"),
+    ({"contend": 1.5}, "contend")])
 def test_bad_arguments(kw, match):
     with pytest.raises(ValueError, match=match):
         fast(**kw)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:                  # a zombie is not alive
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_competitors_run_inside_and_are_stopped_even_on_ctrl_c():
+    from nnetlib.bench.contend import competitors
+    with competitors(2) as pids:
+        assert len(pids) == 2 and all(_alive(p) for p in pids)
+    assert not any(_alive(p) for p in pids)
+    with pytest.raises(KeyboardInterrupt):
+        with competitors(1) as pids:
+            raise KeyboardInterrupt
+    assert not _alive(pids[0])
+
+
+def test_contend_is_in_the_result_and_the_header():
+    result = fast(impls=("np",), repeats=1, threads=1, contend=1)
+    assert result["meta"]["contend"] == 1
+    head = bench.format_table(result).splitlines()[1]
+    assert "LOAD: 1 busy competitor process (bench --contend 1)" in head
+    assert "LOAD" not in bench.format_table(fast(impls=("np",), repeats=1, threads=1))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
@@ -140,6 +170,7 @@ def test_cli_bench_quick_writes_json(tmp_path):
     ((), "command is required"), (("bench", "--repeats", "0"), "positive integer"),
     (("bench", "--threads", "two"), "positive integer"), (("bench", "--impls", "np,zz"), "unknown implementation"),
     (("bench", "--nets", "mlp"), "unknown net"), (("bench", "--dtype", "int8"), "invalid choice"),
+    (("bench", "--contend", "-1"), "integer >= 0"),
     (("frobnicate",), "invalid choice")])
 def test_cli_bad_arguments(args, match, capsys):
     from nnetlib.__main__ import main

@@ -42,3 +42,104 @@ def test_pyx_needs_the_header_of_its_folder(kernel_c):
     proc = _syntax_check(kernel_c)
     assert proc.returncode != 0
     assert "frontprop_helpers.h" in proc.stderr
+
+
+# -- the row blocks and the thread pool (block_pool.h) -------------------------------
+
+kernel = pytest.importorskip("nnetlib._ext._frontprop")
+np = pytest.importorskip("numpy")
+
+
+def _problem(layers, batch, seed=0, dtype="float32"):
+    from nnetlib.nets.base import init_params
+    rng = np.random.default_rng(seed)
+    x = rng.random((batch, layers[0])).astype(dtype)
+    t = rng.random((batch, layers[-1])).astype(dtype)
+    return init_params(layers, seed=seed, dtype=dtype), x, t
+
+
+def _step(layers, w, x, t, nthreads, per=None, lr=1.0):
+    """(status, loss, new weights, gradient) of one kernel call."""
+    plan = np.asarray(kernel.make_plan(layers, x.shape[0], nthreads, 1 << 15, per), np.intp)
+    buf = np.empty(plan[kernel.PLAN_FIELDS["size"]], w.dtype)
+    w, v = w.copy(), np.zeros_like(w)
+    status, loss = kernel.gradient_and_step(w, v, x, t, plan, buf, lr, 0.5)
+    g0 = plan[kernel.PLAN_FIELDS["grad"]]
+    return status, loss, w, buf[g0:g0 + w.shape[0]].copy()
+
+
+def test_block_count():
+    assert kernel.block_count(1, 1000) == 1                  # one thread: one block, as before
+    assert kernel.block_count(2, 1000) == 2 * kernel.BLOCKS_PER_THREAD
+    assert kernel.block_count(2, 1000, 3) == 6
+    assert kernel.block_count(4, 5) == 5                      # at most one block per sample
+    with pytest.raises(ValueError, match="blocks_per_thread"):
+        kernel.block_count(2, 10, 0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_result_depends_on_the_block_count_only(dtype):
+    """8 blocks on 8, 2 or 1 helper-claimed threads: bit for bit the same step,
+    whichever thread runs which block."""
+    layers = (30, 7, 6, 5)
+    w, x, t = _problem(layers, 203, seed=3, dtype=dtype)
+    ref = _step(layers, w, x, t, 8, 1)
+    for nthreads, per in ((2, 4), (4, 2), (2, 4), (8, 1)):
+        got = _step(layers, w, x, t, nthreads, per)
+        assert got[0] == kernel.OK and got[1] == ref[1]
+        assert np.array_equal(got[2], ref[2]) and np.array_equal(got[3], ref[3])
+
+
+def test_blocks_change_the_gradient_only_by_rounding():
+    layers = (40, 9, 8, 6)
+    w, x, t = _problem(layers, 300, seed=4, dtype="float64")
+    one = _step(layers, w, x, t, 1)[3]
+    for nthreads in (2, 3, 8):
+        many = _step(layers, w, x, t, nthreads)[3]
+        assert np.max(np.abs(many - one)) <= 1e-13 * np.max(np.abs(one))
+
+
+def test_concurrent_callers_each_get_their_own_result():
+    """Two Python threads in the kernel at once: one runs on the pool, the
+    other does its blocks alone; both results are the serial ones."""
+    import threading
+    layers = (50, 12, 10, 4)
+    jobs = [_problem(layers, 400, seed=s, dtype="float64") for s in range(4)]
+    want = [_step(layers, *job, 1)[3] for job in jobs]
+    got = [None] * len(jobs)
+
+    def run(k):
+        for _ in range(20):
+            got[k] = _step(layers, *jobs[k], 2)[3]
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(jobs))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    for k in range(len(jobs)):
+        assert np.allclose(got[k], want[k], rtol=1e-12, atol=0)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_pool_works_in_a_forked_child():
+    layers = (20, 6, 5, 3)
+    w, x, t = _problem(layers, 64, seed=5, dtype="float64")
+    ref = _step(layers, w, x, t, 2)                          # the parent's pool is running
+    code = f"""
+import sys; sys.path.insert(0, {ROOT!r})
+import os, numpy as np
+from tests.test_kernel import _problem, _step
+layers = {layers!r}
+w, x, t = _problem(layers, 64, seed=5, dtype="float64")
+ref = _step(layers, w, x, t, 2)
+pid = os.fork()
+if pid == 0:
+    got = _step(layers, w, x, t, 2)
+    os._exit(0 if np.array_equal(got[3], ref[3]) else 3)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert ref[0] == kernel.OK

@@ -4,14 +4,16 @@
 Compiles on its own (``python setup.py build_ext --inplace``, ``cythonize``
 or IPython's ``%%cython -I nnetlib/_ext``): it cimports nothing but Cython's
 own modules and ``scipy.linalg.cython_blas``, and includes one C header,
-``frontprop_helpers.h``, from its own folder (hence ``-I``).  Built with
-``-fopenmp`` it runs in parallel; built without, ``prange`` is a plain loop
-and ``openmp_enabled()`` returns False.
+``frontprop_helpers.h`` (and the ``block_pool.h`` it includes) from its
+own folder (hence ``-I``).  The row blocks of a step run on a small POSIX
+thread pool (``block_pool.h``); OpenMP, when built with ``-fopenmp``, gives
+the default thread count (``max_threads()``, which CyNet follows).  Built
+without it, ``openmp_enabled()`` returns False and CyNet runs one thread.
 """
 # Design
 # ======
 #
-# The arithmetic is NpNet's (see nnetlib/npnet.py): forward sweep, then for
+# The arithmetic is NpNet's (see nnetlib/nets/npnet.py): forward sweep, then for
 # every weight layer k the forward-mode Jacobians
 #
 #     J^{k+1,k} = diag(g'(h^{k+1}))
@@ -24,30 +26,41 @@ and ``openmp_enabled()`` returns False.
 # then scaled before the gemm, as NpNet does.  Nothing of shape
 # (B, n_L, n_{k+1}) or (B, n_k + 1, n_{k+1}) is ever formed.
 #
-# Parallelism.  ``gradient_and_step`` cuts the batch into ``nblocks`` contiguous row
-# blocks: one ``prange(schedule='static')`` iteration, i.e. one thread, each.
+# Parallelism.  ``gradient_and_step`` cuts the batch into ``nblocks``
+# contiguous row blocks: one block on one thread, else ``BLOCKS_PER_THREAD``
+# per thread.  ``nnl_run_blocks`` (block_pool.h) hands them out one at a
+# time; the caller is one of the threads, and it never waits for a helper
+# that has not started a block.  A thread that the OS deschedules (another
+# process wants the core) holds up at most the block it is in, while the
+# others take the rest.  With one static OpenMP block per thread and the
+# barrier that ends a parallel region, a step waited for its slowest thread,
+# and for a helper the OS had not yet run: issue 11 measured CyNet at 2
+# threads at 0.17-0.9x its one-thread speed beside one busy process.
 # A block runs the whole step for its rows with no synchronisation: it checks
 # its inputs are finite, then forward gemms, output error, u, the Jacobian
 # sweeps and its *partial* weight gradient [a^k, 1]^T delta^k over its rows.
 # Block 0 writes its partial gradient straight into ``grad``, block i > 0
-# into partial i - 1.  After the one parallel region a serial tail (O(nblocks
-# P) flops, P the number of parameters) adds the partials in block order,
-# checks loss and gradient are finite and only then does the momentum step.
-# The summation order depends on the number of blocks only: a fixed thread
-# count gives bitwise reproducible results, whatever team OpenMP grants.
+# into partial i - 1.  A second pass over pieces of the P entries (P the
+# number of parameters) adds the partials into ``grad`` in block order,
+# also on the pool; then, serially, loss and gradient are checked finite and
+# only then is the momentum step taken.  The summation order depends on the
+# number of blocks only, never on which thread ran which block or piece: a
+# fixed thread count gives bitwise reproducible results.  (Before issue 11,
+# two threads meant two blocks; now eight: gradients at 2 threads differ
+# from the older build's by float rounding.)
 #
 # BLAS.  Every large product is one single-threaded ?gemm call per block
-# (scipy.linalg.cython_blas, called inside prange).  The caller must limit
-# the BLAS to one thread while the kernel runs (CyNet does, with
-# threadpoolctl): scipy's OpenBLAS uses pthreads, and its own pool would
-# fight OpenMP's.
+# (scipy.linalg.cython_blas, called from the pool's threads).  The caller
+# must limit the BLAS to one thread while the kernel runs (CyNet does, with
+# threadpoolctl): scipy's OpenBLAS has its own pool, which would fight ours.
 #
 # Jacobians.  Only the hidden Jacobians J^{l,k}, k + 2 <= l <= L - 1, are
-# materialised, per block, for a chunk of S samples at a time:
+# materialised, block by block, for a chunk of S samples at a time:
 # the chunk is stored as an n_l x (S n_{k+1}) row-major matrix (sample s's
 # J^{l,k} is column block s), so one gemm with the shared W^{l-1}[:-1]^T
-# advances the recursion for all S samples.  Scratch per block: two such
-# buffers (``jsize`` entries each, ping-pong), a few hundred KiB at most.
+# advances the recursion for all S samples.  Scratch per thread (a thread
+# runs one block at a time): two such buffers (``jsize`` entries each,
+# ping-pong), a few hundred KiB at most.
 #
 # Elementwise work.  The sigmoid is evaluated branch-free with a hand-written
 # exp (Cody-Waite reduction, Taylor polynomial: <= 2 ulp in both precisions),
@@ -56,9 +69,9 @@ and ``openmp_enabled()`` returns False.
 # in float32 throughout.  Only the scalar loss is accumulated in double.
 #
 # Memory.  ``make_plan`` lays out one scratch buffer per (layers, batch,
-# blocks): a^1 .. a^L and delta^0 .. delta^{L-1} (B sum_l n_l entries each;
+# threads): a^1 .. a^L and delta^0 .. delta^{L-1} (B sum_l n_l entries each;
 # delta^k has the shape of a^{k+1}), u (B n_{L-1}), W^k[:-1]^T (P), the
-# Jacobian buffers (2 jsize per block), the partial gradients
+# Jacobian buffers (2 jsize per thread), the partial gradients
 # ((nblocks - 1) P) and the gradient (P).  Within ``acts`` a^l is the
 # (B, n_l) block at ``B * aoff[l]``, within ``deltas`` delta^k the one at
 # ``B * aoff[k + 1]``; W^k is the (n_k + 1, n_{k+1}) block of ``w`` at
@@ -67,7 +80,6 @@ and ``openmp_enabled()`` returns False.
 
 cimport cython
 from cython cimport floating
-from cython.parallel cimport prange
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
 
@@ -78,6 +90,8 @@ cdef extern from "frontprop_helpers.h":
     void nnl_bias_sigmoid_d(double *h, const double *bias, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil
     int nnl_all_finite_f(const float *a, Py_ssize_t n) noexcept nogil
     int nnl_all_finite_d(const double *a, Py_ssize_t n) noexcept nogil
+    ctypedef void (*nnl_task)(void *ctx, Py_ssize_t block, int tid) noexcept nogil
+    void nnl_run_blocks(nnl_task fn, void *ctx, Py_ssize_t nblocks, int nthreads) noexcept nogil
 
 
 def openmp_enabled():
@@ -347,7 +361,8 @@ cdef enum:
 cdef enum:
     PL_L = 0             # number of weight layers L
     PL_B                 # batch size B
-    PL_NBLOCKS           # row blocks, one per thread (<= B, <= MAX_BLOCKS)
+    PL_NBLOCKS           # row blocks (<= B, <= MAX_BLOCKS)
+    PL_NTHREADS          # threads, each with its Jacobian buffers (<= PL_NBLOCKS)
     PL_CHUNK             # samples per Jacobian chunk
     PL_JSIZE             # entries of one Jacobian buffer
     PL_P                 # number of parameters
@@ -355,30 +370,49 @@ cdef enum:
     PL_DELTAS            #   a^1..a^L, delta^0..delta^{L-1} (B sum n_l each)
     PL_U                 #   u (B n_{L-1})
     PL_WT                #   W^k[:-1]^T (P)
-    PL_JBUF              #   Jacobian buffers (2 jsize per block)
+    PL_JBUF              #   Jacobian buffers (2 jsize per thread)
     PL_PARTIAL           #   partial gradients of blocks 1.. (P each)
     PL_GRAD              #   the gradient (P)
     PL_SIZE              # entries of ``buf``
     PL_HEAD              # then n_0..n_L, woff_0..woff_{L-1}, aoff_0..aoff_L
 
-PLAN_FIELDS = {"L": PL_L, "batch": PL_B, "nblocks": PL_NBLOCKS, "chunk": PL_CHUNK,
+PLAN_FIELDS = {"L": PL_L, "batch": PL_B, "nblocks": PL_NBLOCKS, "nthreads": PL_NTHREADS,
+               "chunk": PL_CHUNK,
                "jsize": PL_JSIZE, "n_params": PL_P, "acts": PL_ACTS, "deltas": PL_DELTAS,
                "u": PL_U, "wt": PL_WT, "jbuf": PL_JBUF, "partial": PL_PARTIAL,
                "grad": PL_GRAD, "size": PL_SIZE, "head": PL_HEAD}
 
 
-def make_plan(layers, Py_ssize_t batch, Py_ssize_t nblocks, Py_ssize_t jbudget):
-    """The plan (a list of ints) for ``layers``, ``batch`` samples in at most
-    ``nblocks`` row blocks and Jacobian buffers of about ``jbudget`` entries.
+#: row blocks per thread when more than one thread runs (see "Parallelism")
+BLOCKS_PER_THREAD = 4
+
+
+def block_count(Py_ssize_t nthreads, Py_ssize_t batch, blocks_per_thread=None):
+    """Row blocks of a batch of ``batch`` samples on ``nthreads`` threads:
+    1 for one thread, else ``blocks_per_thread`` (default
+    ``BLOCKS_PER_THREAD``) per thread, at most one per sample."""
+    per = BLOCKS_PER_THREAD if blocks_per_thread is None else int(blocks_per_thread)
+    if nthreads < 1 or batch < 1 or per < 1:
+        raise ValueError("nthreads, batch and blocks_per_thread must be >= 1")
+    return min(1 if nthreads == 1 else nthreads * per, batch, <Py_ssize_t> MAX_BLOCKS)
+
+
+def make_plan(layers, Py_ssize_t batch, Py_ssize_t nthreads, Py_ssize_t jbudget,
+              blocks_per_thread=None):
+    """The plan (a list of ints) for ``layers``, ``batch`` samples on at most
+    ``nthreads`` threads, in ``block_count(nthreads, batch,
+    blocks_per_thread)`` row blocks, and Jacobian buffers of about
+    ``jbudget`` entries.
 
     Pass it to ``gradient_and_step`` as an intp array with a scratch buffer of
     ``plan[PLAN_FIELDS["size"]]`` entries of the net's dtype.
     """
     n = [int(v) for v in layers]
-    cdef Py_ssize_t L = len(n) - 1, k, l, widest = 0, rows, chunk = 1, jsize = 0
-    if L < 1 or min(n) < 1 or batch < 1 or nblocks < 1 or jbudget < 1:
+    cdef Py_ssize_t L = len(n) - 1, k, l, widest = 0, rows, chunk = 1, jsize = 0, nblocks
+    if L < 1 or min(n) < 1 or batch < 1 or nthreads < 1 or jbudget < 1:
         raise ValueError("bad plan request")
-    nblocks = min(nblocks, batch, MAX_BLOCKS)
+    nblocks = block_count(nthreads, batch, blocks_per_thread)
+    nthreads = min(nthreads, nblocks)
     woff = [0] * L
     aoff = [0] * (L + 1)
     P = 0
@@ -396,12 +430,12 @@ def make_plan(layers, Py_ssize_t batch, Py_ssize_t nblocks, Py_ssize_t jbudget):
         chunk = max(1, min(rows, jbudget // widest))
         jsize = chunk * widest
     plan = [0] * PL_HEAD
-    plan[PL_L], plan[PL_B], plan[PL_NBLOCKS] = L, batch, nblocks
+    plan[PL_L], plan[PL_B], plan[PL_NBLOCKS], plan[PL_NTHREADS] = L, batch, nblocks, nthreads
     plan[PL_CHUNK], plan[PL_JSIZE], plan[PL_P] = chunk, jsize, P
     off = 0
     for field, size in ((PL_ACTS, batch * per_sample), (PL_DELTAS, batch * per_sample),
                         (PL_U, batch * n[L - 1] if L >= 2 else 0), (PL_WT, P),
-                        (PL_JBUF, nblocks * 2 * jsize), (PL_PARTIAL, (nblocks - 1) * P),
+                        (PL_JBUF, nthreads * 2 * jsize), (PL_PARTIAL, (nblocks - 1) * P),
                         (PL_GRAD, P)):
         plan[field] = off
         off += size
@@ -413,7 +447,7 @@ cdef int _check_plan(const Py_ssize_t[::1] plan, Py_ssize_t P, Py_ssize_t B,
                      Py_ssize_t n0, Py_ssize_t nbuf) except -1:
     """Refuse a plan that is not make_plan's for these arrays (B < 0: any
     batch, layer part only).  Cheap: O(L), so every call can afford it."""
-    cdef Py_ssize_t L, k, total = 0, acc = 0, nb, per_sample, expect
+    cdef Py_ssize_t L, k, total = 0, acc = 0, nb, nt, per_sample, expect
     cdef const Py_ssize_t *n
     if plan.shape[0] < PL_HEAD + 4:
         raise ValueError("plan too short")
@@ -441,9 +475,11 @@ cdef int _check_plan(const Py_ssize_t[::1] plan, Py_ssize_t P, Py_ssize_t B,
     if B < 0:
         return 0
     nb = plan[PL_NBLOCKS]
+    nt = plan[PL_NTHREADS]
     if B != plan[PL_B]:
         raise ValueError("x has %d rows, the plan is for %d" % (B, plan[PL_B]))
-    if not 1 <= nb <= min(B, <Py_ssize_t> MAX_BLOCKS) or plan[PL_CHUNK] < 1 or plan[PL_JSIZE] < 0:
+    if (not 1 <= nb <= min(B, <Py_ssize_t> MAX_BLOCKS) or not 1 <= nt <= nb
+            or plan[PL_CHUNK] < 1 or plan[PL_JSIZE] < 0):
         raise ValueError("bad block or chunk sizes in plan")
     for k in range(L - 2):
         for acc in range(k + 2, L):
@@ -452,7 +488,7 @@ cdef int _check_plan(const Py_ssize_t[::1] plan, Py_ssize_t P, Py_ssize_t B,
     expect = 0
     for k, total in ((PL_ACTS, B * per_sample), (PL_DELTAS, B * per_sample),
                      (PL_U, B * n[L - 1] if L >= 2 else 0), (PL_WT, P),
-                     (PL_JBUF, nb * 2 * plan[PL_JSIZE]), (PL_PARTIAL, (nb - 1) * P),
+                     (PL_JBUF, nt * 2 * plan[PL_JSIZE]), (PL_PARTIAL, (nb - 1) * P),
                      (PL_GRAD, P)):
         if plan[k] != expect:
             raise ValueError("plan's buffer layout is not make_plan's")
@@ -470,13 +506,116 @@ cdef inline Py_ssize_t _block_start(Py_ssize_t i, Py_ssize_t nblocks, Py_ssize_t
     return (i * B) // nblocks
 
 
+cdef struct StepJob:
+    # What every row block of one call shares (the dtype's pointers as void *:
+    # nnl_run_blocks takes one C callback per dtype).
+    const void *w                    # flat parameters
+    const void *wt                   # W^{k+1}[:-1]^T (gradient only)
+    const void *x                    # (B, n_0)
+    const void *t                    # (B, n_L) (gradient only)
+    void *acts                       # a^1 .. a^L
+    void *deltas                     # delta^0 .. delta^{L-1}
+    void *u                          # (B, n_{L-1})
+    void *jbuf                       # Jacobian buffers, 2 jsize per thread
+    void *grad                       # block 0's gradient
+    void *partial                    # blocks 1..'s gradients, P each
+    const Py_ssize_t *n
+    const Py_ssize_t *woff
+    const Py_ssize_t *aoff
+    Py_ssize_t L, B, P, nblocks, jsize, chunk
+    double c                         # 2 / (B n_L)
+    double *sse                      # per block: sum of squared errors
+    int *bad_in                      # per block: x or t not finite
+
+
+cdef void _forward_run(StepJob *job, Py_ssize_t i, const floating *kind) noexcept nogil:
+    """Row block i of ``forward``."""
+    cdef Py_ssize_t r0 = _block_start(i, job.nblocks, job.B)
+    cdef Py_ssize_t r1 = _block_start(i + 1, job.nblocks, job.B)
+    _forward_block(<const floating *> job.w, job.woff, job.n, job.L, <const floating *> job.x,
+                   <floating *> job.acts, job.aoff, job.B, r0, r1 - r0)
+
+
+cdef void _gradient_run(StepJob *job, Py_ssize_t i, int tid, const floating *kind) noexcept nogil:
+    """Row block i of ``gradient_and_step``: check its inputs, then the whole
+    step for its rows, its gradient into its own slot (thread ``tid``'s
+    Jacobian buffers)."""
+    cdef const Py_ssize_t *n = job.n
+    cdef Py_ssize_t nL = n[job.L]
+    cdef Py_ssize_t r0 = _block_start(i, job.nblocks, job.B)
+    cdef Py_ssize_t rows = _block_start(i + 1, job.nblocks, job.B) - r0
+    cdef const floating *x = <const floating *> job.x
+    cdef const floating *t = <const floating *> job.t
+    cdef floating *g = <floating *> job.grad if i == 0 else <floating *> job.partial + (i - 1) * job.P
+    job.sse[i] = 0
+    job.bad_in[i] = not (_all_finite(x + r0 * n[0], rows * n[0]) and _all_finite(t + r0 * nL, rows * nL))
+    if not job.bad_in[i]:
+        job.sse[i] = _gradient_block(
+            <const floating *> job.w, <const floating *> job.wt, job.woff, n, job.L, x, t,
+            <floating *> job.acts, <floating *> job.deltas, job.aoff, job.B, <floating *> job.u,
+            <floating *> job.jbuf + tid * 2 * job.jsize, job.jsize, job.chunk, g,
+            <floating> job.c, r0, rows)
+
+
+cdef void _reduce_run(StepJob *job, Py_ssize_t i, const floating *kind) noexcept nogil:
+    """Piece i of the gradient's entries: grad += partial 1, += partial 2, ...
+    in block order, so each entry is summed in the same order whatever piece
+    or thread it falls to."""
+    cdef Py_ssize_t start = _block_start(i, job.nblocks, job.P)
+    cdef Py_ssize_t stop = _block_start(i + 1, job.nblocks, job.P)
+    cdef Py_ssize_t b
+    cdef floating *grad = <floating *> job.grad
+    cdef const floating *partial = <const floating *> job.partial
+    for b in range(1, job.nblocks):
+        _add_into(grad + start, partial + (b - 1) * job.P + start, stop - start)
+
+
+cdef void _forward_f(void *job, Py_ssize_t i, int tid) noexcept nogil:
+    _forward_run(<StepJob *> job, i, <const float *> NULL)
+
+
+cdef void _forward_d(void *job, Py_ssize_t i, int tid) noexcept nogil:
+    _forward_run(<StepJob *> job, i, <const double *> NULL)
+
+
+cdef void _gradient_f(void *job, Py_ssize_t i, int tid) noexcept nogil:
+    _gradient_run(<StepJob *> job, i, tid, <const float *> NULL)
+
+
+cdef void _gradient_d(void *job, Py_ssize_t i, int tid) noexcept nogil:
+    _gradient_run(<StepJob *> job, i, tid, <const double *> NULL)
+
+
+cdef void _reduce_f(void *job, Py_ssize_t i, int tid) noexcept nogil:
+    _reduce_run(<StepJob *> job, i, <const float *> NULL)
+
+
+cdef void _reduce_d(void *job, Py_ssize_t i, int tid) noexcept nogil:
+    _reduce_run(<StepJob *> job, i, <const double *> NULL)
+
+
+cdef enum:
+    RUN_FORWARD, RUN_GRADIENT, RUN_REDUCE
+
+
+cdef inline void _run(StepJob *job, int what, int nthreads, const floating *kind) noexcept nogil:
+    """Every block (row block; for RUN_REDUCE, piece of the gradient) of
+    ``job`` on up to ``nthreads`` threads (block_pool.h)."""
+    cdef nnl_task fn
+    if floating is float:
+        fn = _forward_f if what == RUN_FORWARD else _gradient_f if what == RUN_GRADIENT else _reduce_f
+    else:
+        fn = _forward_d if what == RUN_FORWARD else _gradient_d if what == RUN_GRADIENT else _reduce_d
+    nnl_run_blocks(fn, job, job.nblocks, nthreads)
+
+
 def forward(const floating[::1] w,            # IN  flat parameters
             const floating[:, ::1] x,         # IN  (B, n_0), any B
             const Py_ssize_t[::1] plan,       # IN  any plan for these layers
             floating[::1] acts,               # OUT a^1 .. a^L, (B sum n_l,)
             int num_threads):
     """Feedforward of ``x`` into ``acts`` (a^l at ``B * aoff[l]``)."""
-    cdef Py_ssize_t B = x.shape[0], L, i, r0, r1, nblocks
+    cdef Py_ssize_t B = x.shape[0], L
     _check_plan(plan, w.shape[0], -1, x.shape[1], 0)
     L = plan[PL_L]
     cdef const Py_ssize_t *n = &plan[PL_HEAD]
@@ -486,13 +625,13 @@ def forward(const floating[::1] w,            # IN  flat parameters
         raise ValueError("acts too small")
     if B == 0:
         return
-    nblocks = max(1, min(<Py_ssize_t> num_threads, B, <Py_ssize_t> MAX_BLOCKS))
+    num_threads = max(1, num_threads)
+    cdef StepJob job
+    job.w, job.x, job.acts = <void *> &w[0], <const void *> &x[0, 0], <void *> &acts[0]
+    job.n, job.woff, job.aoff, job.L, job.B = n, woff, aoff, L, B
+    job.nblocks = block_count(num_threads, B)
     with nogil:
-        for i in prange(nblocks, schedule='static', chunksize=1,
-                        num_threads=<int> nblocks):
-            r0 = _block_start(i, nblocks, B)
-            r1 = _block_start(i + 1, nblocks, B)
-            _forward_block(&w[0], woff, n, L, &x[0, 0], &acts[0], aoff, B, r0, r1 - r0)
+        _run(&job, RUN_FORWARD, <int> min(<Py_ssize_t> num_threads, job.nblocks), &w[0])
 
 
 cdef enum:
@@ -516,13 +655,15 @@ def gradient_and_step(floating[::1] w,                 # IN/OUT flat parameters 
     Returns ``(status, loss)``.  The step is applied only when the inputs,
     the loss and every gradient entry are finite (status OK); otherwise
     ``w`` and ``v`` are untouched.  The work is split into
-    ``plan[PL_NBLOCKS]`` row blocks, one per thread, and the result is bit
-    for bit the same whenever that number is.
+    ``plan[PL_NBLOCKS]`` row blocks, handed out one at a time to at most
+    ``plan[PL_NTHREADS]`` threads, and the result is bit for bit the same
+    whenever the number of blocks is.
     """
-    cdef Py_ssize_t L, B = x.shape[0], P = w.shape[0], nb, i, j, q, r0, r1, p0, p1, nL
+    cdef Py_ssize_t L, B = x.shape[0], P = w.shape[0], nb, nt, i, j, q, nL
     _check_plan(plan, P, B, x.shape[1], buf.shape[0])
     L = plan[PL_L]
     nb = plan[PL_NBLOCKS]
+    nt = plan[PL_NTHREADS]
     cdef const Py_ssize_t *n = &plan[PL_HEAD]
     cdef const Py_ssize_t *woff = n + L + 1
     cdef const Py_ssize_t *aoff = woff + L
@@ -533,24 +674,24 @@ def gradient_and_step(floating[::1] w,                 # IN/OUT flat parameters 
         raise ValueError("v must be empty or as long as w")
     cdef bint update = v.shape[0] == P
     cdef floating *base = &buf[0]
-    cdef floating *acts = base + plan[PL_ACTS]
-    cdef floating *deltas = base + plan[PL_DELTAS]
-    cdef floating *u = base + plan[PL_U]
     cdef floating *wt = base + plan[PL_WT]
-    cdef floating *jbuf = base + plan[PL_JBUF]
     cdef floating *partial = base + plan[PL_PARTIAL]
     cdef floating *grad = base + plan[PL_GRAD]
-    cdef Py_ssize_t chunk = plan[PL_CHUNK], jsize = plan[PL_JSIZE]
-    cdef floating c = <floating> (2.0 / (B * nL))
     cdef floating mom = <floating> momentum, rate = <floating> lr
     cdef floating *wp = &w[0]
     cdef floating *vp = &v[0] if update else NULL
-    cdef const floating *xp = &x[0, 0]
-    cdef const floating *tp = &t[0, 0]
     cdef double sse = 0, loss
     cdef double sse_part[MAX_BLOCKS]
     cdef int bad_in[MAX_BLOCKS]
     cdef int status = ST_OK
+    cdef StepJob job
+    job.w, job.wt, job.x, job.t = <const void *> wp, <const void *> wt, <const void *> &x[0, 0], <const void *> &t[0, 0]
+    job.acts, job.deltas = <void *> (base + plan[PL_ACTS]), <void *> (base + plan[PL_DELTAS])
+    job.u, job.jbuf = <void *> (base + plan[PL_U]), <void *> (base + plan[PL_JBUF])
+    job.grad, job.partial = <void *> grad, <void *> partial
+    job.n, job.woff, job.aoff, job.L, job.B, job.P, job.nblocks = n, woff, aoff, L, B, P, nb
+    job.jsize, job.chunk, job.c = plan[PL_JSIZE], plan[PL_CHUNK], 2.0 / (B * nL)
+    job.sse, job.bad_in = sse_part, bad_in
     with nogil:
         # W^{k+1}[:-1]^T for the layers that start a Jacobian sweep
         for i in range(L - 2):
@@ -558,29 +699,19 @@ def gradient_and_step(floating[::1] w,                 # IN/OUT flat parameters 
                 for q in range(n[i + 1]):
                     wt[woff[i + 1] + j * n[i + 1] + q] = wp[woff[i + 1] + q * n[i + 2] + j]
         # The batch: every block checks its inputs, then does the whole step.
-        # This is the only parallel region, so a step wakes the thread team
-        # once and synchronises once (what matters on a busy machine).
-        for i in prange(nb, schedule='static', chunksize=1, num_threads=<int> nb):
-            r0 = _block_start(i, nb, B)
-            r1 = _block_start(i + 1, nb, B)
-            sse_part[i] = 0
-            bad_in[i] = not (_all_finite(xp + r0 * n[0], (r1 - r0) * n[0])
-                             and _all_finite(tp + r0 * nL, (r1 - r0) * nL))
-            if not bad_in[i]:
-                sse_part[i] = _gradient_block(
-                    wp, wt, woff, n, L, xp, tp, acts, deltas, aoff, B, u,
-                    jbuf + i * 2 * jsize, jsize, chunk,
-                    grad if i == 0 else partial + (i - 1) * P, c, r0, r1 - r0)
-        # Serial tail, O(nblocks P): grad = block 0 + block 1 + ... in this
-        # order, checks, then the momentum step.
+        # This is the only parallel part, so a step wakes the helpers once
+        # and waits once, for the blocks they have started only.
+        _run(&job, RUN_GRADIENT, <int> nt, wp)
+        # grad = block 0 + block 1 + ... in this order (in parallel over
+        # pieces of the entries), checks, then the momentum step.
         for i in range(nb):
             sse += sse_part[i]
         loss = sse / (B * nL)
         if _any_set(bad_in, nb):
             status = ST_BAD_INPUT
         else:
-            for i in range(1, nb):
-                _add_into(grad, partial + (i - 1) * P, P)
+            if nb > 1:
+                _run(&job, RUN_REDUCE, <int> nt, wp)
             if not (_all_finite(grad, P) and loss - loss == 0):
                 status = ST_BAD_GRADIENT
             elif update:

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._progress import progress_enabled
 from . import plan as P
+from .contend import competitors
 from .memory import measure_memory
 from .table import format_table, write_json
 from .timing import Runner, summarize, time_rounds
@@ -164,7 +165,8 @@ def _probe_memory(out, name, layers, s, table, samples, progress, result):
 
 def run_benchmark(quick=False, repeats=None, threads=None, progress=True,
                   nets=("classifier", "autoencoder"), impls=None, *, batches=None, py_samples=None,
-                  batch_size=P.BATCH_SIZE, dtype="float32", memory=True, data="auto", seed=0):
+                  batch_size=P.BATCH_SIZE, dtype="float32", memory=True, data="auto", seed=0,
+                  contend=0):
     """Time every implementation; return a JSON-serialisable dict.
 
     ``quick``: 2 batches and 2 rounds instead of 10 and 5, PyNet on 1 sample
@@ -174,7 +176,9 @@ def run_benchmark(quick=False, repeats=None, threads=None, progress=True,
     those that cannot run here are skipped with a note).  ``batches``: batches
     timed per measurement; ``py_samples``: samples per PyNet measurement;
     ``memory``: probe the peak RSS in subprocesses; ``data``: "auto" (MNIST
-    when it is on this machine, else random) or "random".
+    when it is on this machine, else random) or "random"; ``contend``: busy
+    processes (``while True: pass``) run beside the whole benchmark, to time
+    it on a busy machine (``meta["contend"]``).
 
     Result: ``meta`` (machine, versions, settings, notes), ``columns`` (the
     implementations measured, in table order) with their ``labels``,
@@ -188,8 +192,17 @@ def run_benchmark(quick=False, repeats=None, threads=None, progress=True,
     s = _settings(quick, repeats, threads, batches, py_samples, batch_size, dtype, data)
     s["seed"] = seed
     net_layers = P.parse_nets(nets)
-    columns, table, skipped, notes = _columns(impls, s["threads"])
-    x, labels, data_note = P.load_data(_data_rows(s, columns), s["dtype"], data, seed)
+    cols = _columns(impls, s["threads"])
+    with competitors(contend) as pids:
+        result = _run(s, net_layers, cols, memory, progress)
+    result["meta"]["contend"] = len(pids)
+    return result
+
+
+def _run(s, net_layers, cols, memory, progress):
+    """run_benchmark's work, from checked arguments."""
+    columns, table, skipped, notes = cols
+    x, labels, data_note = P.load_data(_data_rows(s, columns), s["dtype"], s["data"], s["seed"])
     result = _new_result(s, columns, table, skipped, notes, data_note)
     plan = _net_plan(net_layers, columns, s)
     total = sum(len(run) * (s["repeats"] + bool(memory)) for _, run, _, _ in plan.values())
@@ -217,7 +230,7 @@ def main(args):
                            progress=not args.no_progress, nets=args.nets, impls=args.impls,
                            batches=args.batches, py_samples=args.py_samples,
                            batch_size=args.batch_size, dtype=args.dtype,
-                           memory=not args.no_memory, data=args.data)
+                           memory=not args.no_memory, data=args.data, contend=args.contend)
     print(format_table(result))
     if args.json:
         write_json(result, args.json)

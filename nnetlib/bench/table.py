@@ -38,11 +38,15 @@ def _header(result):
     load = ""
     if meta.get("load_average_start") is not None and meta.get("load_average_end") is not None:
         load = f"; load average {meta['load_average_start']:g} at start, {meta['load_average_end']:g} at end"
+    contend = meta.get("contend") or 0
+    busy = (f"; LOAD: {contend} busy competitor process{'es' * (contend > 1)} (bench --contend "
+            f"{contend}) ran throughout" if contend else "")
     return [
         f"nnetlib bench: seconds per epoch ({meta['epoch_samples']:,} samples, batch {meta['batch_size']}, "
         f"lr {meta['lr']:g}, momentum {meta['momentum']:g}, {meta['order']}, {meta['dtype']})",
         f"CPU: {meta['cpu']} ({meta['cores']} cores available); threads ×1 and ×{n} "
-        f"(torch.set_num_threads + threadpoolctl BLAS limit)" + (f"; GPU: {meta['gpu']}" if meta.get("gpu") else ""),
+        f"(torch.set_num_threads + threadpoolctl BLAS limit)" + (f"; GPU: {meta['gpu']}" if meta.get("gpu") else "")
+        + busy,
         f"python {meta['python']}, numpy {meta['numpy']}, torch {meta['torch']}; {meta['date']}" + load,
         f"data: {meta['data']}",
         f"method: median of {meta['repeats']} interleaved rounds; each times {meta['batches']} "
