@@ -1,4 +1,4 @@
-"""Beyond the seed (08-beyond): generalized frontprop, Adam, dropout,
+"""Beyond the article (08-beyond): generalized frontprop, Adam, dropout,
 backprop, forward gradients and the cost model, against torch autograd."""
 import os
 
@@ -98,19 +98,19 @@ def test_relu_slope_at_zero_is_zero():
     assert net.gradients(x, t)[1][0, 0] == 0.0
 
 
-def test_default_frontnet_is_the_seed_net():
+def test_default_frontnet_is_the_article_net():
     layers = [3, 5, 4, 2]
     p = nnetlib.init_params(layers, seed=0, dtype="float64")
     x, t = problem(layers, 6)
     front = FrontNet(layers, params=p, dtype="float64")
-    seed_net = nnetlib.NpNet(layers, params=p, dtype="float64")
-    assert rel_err(front.gradients(x, t), seed_net.gradients(x, t)) <= 1e-12
-    assert front.loss(x, t) == pytest.approx(seed_net.loss(x, t), rel=1e-14)
-    assert np.array_equal(front.feedforward(x), seed_net.feedforward(x))
+    article_net = nnetlib.NpNet(layers, params=p, dtype="float64")
+    assert rel_err(front.gradients(x, t), article_net.gradients(x, t)) <= 1e-12
+    assert front.loss(x, t) == pytest.approx(article_net.loss(x, t), rel=1e-14)
+    assert np.array_equal(front.feedforward(x), article_net.feedforward(x))
     for _ in range(3):
-        assert front.step(x, t, lr=2.0, momentum=0.7) == pytest.approx(seed_net.step(x, t, lr=2.0, momentum=0.7))
-    assert rel_err([front.params], [seed_net.params]) <= 1e-12
-    assert rel_err([front.velocity], [seed_net.velocity]) <= 1e-12
+        assert front.step(x, t, lr=2.0, momentum=0.7) == pytest.approx(article_net.step(x, t, lr=2.0, momentum=0.7))
+    assert rel_err([front.params], [article_net.params]) <= 1e-12
+    assert rel_err([front.velocity], [article_net.velocity]) <= 1e-12
 
 
 @settings(max_examples=40, deadline=None)

@@ -121,7 +121,7 @@ def test_property_random_architectures(layers, batch, seed, scale):
 
 @pytest.mark.parametrize("cls", [nnetlib.PyNet, nnetlib.NpNet, nnetlib.TorchNet])
 def test_one_big_step_drives_single_sample_loss_to_zero(cls):
-    """The seed's test: one large step on one sample fits it almost exactly."""
+    """The article's test: one large step on one sample fits it almost exactly."""
     layers = [4, 3, 2]
     x = np.array([[0.2, 0.4, 0.6, 0.8]])
     t = np.array([[0.3, 0.7]])
@@ -184,3 +184,26 @@ def test_shapes_and_layout():
     x = np.zeros((1, 784), np.float32)
     h1 = np.log(net._forward(x)[1] / (1 - net._forward(x)[1]))
     assert np.allclose(h1[0], net.weights[0][-1], atol=1e-5)
+
+
+# -- the README's quickstart (issue 14.1) ------------------------------------------
+
+def test_readme_quickstart_runs(tmp_path, monkeypatch, capsys):
+    import os
+    import re
+    if not os.environ.get("NNETLIB_DATA"):
+        pytest.skip("NNETLIB_DATA is not set: the quickstart loads real MNIST")
+    readme = os.path.join(os.path.dirname(__file__), os.pardir, "README.md")
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("## Quickstart", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md (Quickstart)", "exec"), {})
+    out = capsys.readouterr().out
+    assert (tmp_path / "classifier.npz").exists()
+    assert len(re.findall(r"epoch \d accuracy 0\.\d+", out)) == 3
+    diffs = [float(v) for v in re.findall(r"max \|difference\| (\S+)", out)]
+    assert len(diffs) == 3 and max(diffs) < 1e-5
+    value = re.search(r"da\^2_3/dw\^0_350,5 = (\S+)", out).group(1)
+    assert float(value) != 0.0                                 # pixel 350 of sample 0 is lit

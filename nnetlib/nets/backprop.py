@@ -1,6 +1,6 @@
 """BackpropNet: the classic reverse sweep in NumPy (08-beyond, section 4).
 
-Same options and interface as ``generalized.FrontNet`` (activations, losses,
+Same options and interface as ``front.FrontNet`` (activations, losses,
 Adam, dropout, masks, checkpoints); only the way delta^k = dE/dh^{k+1} is
 obtained differs.  Frontprop carries da^l/dh^{k+1} forward from every layer k;
 backprop starts from the output and sweeps once backwards:

@@ -1,7 +1,7 @@
 """CyNet: frontpropagation compiled with Cython and OpenMP (03-python-numpy-cython).
 
 The arithmetic is NpNet's (forward Jacobians J^{l,k}, contracted with the
-output error; see ``nnetlib/nets/npnet.py``); the kernel ``_frontprop.pyx`` runs it
+output error; see ``nnetlib/frontprop.py``); the kernel ``_frontprop.pyx`` runs it
 on row blocks of the batch in parallel, one block per thread, with
 single-threaded BLAS inside each block, and fuses the momentum update.
 ``kernel_source_path()`` gives the kernel's source, for the notebook's

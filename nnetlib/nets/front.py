@@ -1,13 +1,13 @@
 """Generalized frontpropagation: other activations, cross-entropy, Adam and
 dropout (08-beyond, sections 1, 2 and 5).
 
-The seed derives eq. (1) and eq. (2) for a sigmoid net trained on the mean
+The article derives eq. (1) and eq. (2) for a sigmoid net trained on the mean
 squared error with SGD.  Nothing in the recursion depends on those choices
 except two factors, and this module swaps them out while keeping the NpNet
 arrangement (a forward sweep of hidden Jacobians, then one contraction at the
 output).
 
-Notation as in ``network.py``: h^l = a~^{l-1} W^{l-1} (with the bias neuron),
+Notation as in ``nets/base.py``: h^l = a~^{l-1} W^{l-1} (with the bias neuron),
 a^l = g(h^l) for the hidden layers l = 1 .. L-1 and O = a^L = g_out(h^L).
 
 **Eq. (1), generalized.**  By the chain rule
@@ -19,7 +19,7 @@ the mean squared error.  The factor ``dO/dw`` is what frontprop computes.
 
 **Eq. (2), generalized.**  The recursion is unchanged except that the slope
 g'(h^l) is that of the chosen activation (``Activation.g_prime``).  In the
-fast arrangement of ``npnet.py``, with J^{l,k} = da^l/dh^{k+1},
+fast arrangement of ``nnetlib.frontprop``, with J^{l,k} = da^l/dh^{k+1},
 
     J^{k+1,k} = diag(s^{k+1}),    J^{l,k} = diag(s^l) W^{l-1}^T J^{l-1,k},
 
@@ -35,7 +35,7 @@ once:
     dE/dh^L_q = sum_r dE/dO_r dO_r/dh^L_q = (O_q sum_r t_r - t_q) / B,
 
 which is (O - t) / B for one-hot (or any probability) targets.  With the mean
-squared error the output activation is the sigmoid (as in the seed) and
+squared error the output activation is the sigmoid (as in the article) and
 dE/dh^L = 2 (O - t) / (B n_L) * g'(h^L), i.e. dE/dO times the diagonal
 Jacobian.  Either way the row vector dE/dh^L is contracted with
 W^{L-1}^T J^{L-1,k} as in NpNet: delta^k = dE/dh^{k+1}, and
@@ -50,7 +50,7 @@ masked) that multiply delta^k in the weight gradient.  ``gradients`` and
 ``loss`` accept ``masks=`` to evaluate exactly that net; without masks they
 (and ``feedforward``) are the deterministic evaluation-mode net.
 
-**Optimizers.**  ``optimizer="sgd"`` is ``Network.step`` (momentum SGD).
+**Optimizers.**  ``optimizer="sgd"`` is ``nnetlib.optim.SGD`` (momentum SGD).
 ``optimizer="adam"`` is Adam as ``torch.optim.Adam`` computes it (defaults
 betas (0.9, 0.999), eps 1e-8, bias correction); ``lr`` is given to ``step``
 and ``momentum`` is checked but ignored (Adam's first-moment decay is

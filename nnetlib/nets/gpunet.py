@@ -1,6 +1,6 @@
 """GpuNet: frontpropagation in torch tensor ops, on any device (06-timing).
 
-The arithmetic is NpNet's fast path (see the docstring of ``nnetlib.npnet``),
+The arithmetic is NpNet's fast path (see the docstring of ``nnetlib.frontprop``),
 written with torch tensors and no autograd, so that it runs on a GPU:
 
 * forward: h^{l+1} = a^l W^l[:-1] + W^l[-1], a^{l+1} = g(h^{l+1});
@@ -15,7 +15,7 @@ The weights live on ``device`` in ONE flat tensor (``params_tensor``); the
 per-layer weight matrices are views into it, and so are the gradient buffer's
 layers, so an SGD step is two element-wise passes over two flat tensors.
 ``weights``, ``params`` and ``velocity`` return NumPy copies in nnetlib's
-layout, and checkpoints use the "v" momentum convention, so they load into
+layout, and its optimizer is SGD (``nnetlib.optim``, state v), so checkpoints load into
 NpNet, PyNet and CyNet and back.
 
 ``train_epoch`` runs a whole epoch of SGD steps on device-resident tensors.

@@ -79,7 +79,7 @@ class NpNet(ArrayNetwork):
         return out
 
     def gradients_dadw(self, x, t):
-        """Eq. (1) assembled from ``DADW``: the seed's arrangement (slow)."""
+        """Eq. (1) assembled from ``DADW``: the article's arrangement (slow)."""
         from .._checks import check_batch
         x, t = check_batch(x, t, self.layers, self.dtype)
         out = self._forward(x)[-1]
