@@ -53,6 +53,15 @@ def check_params(params, n_params, dtype):
     return arr
 
 
+def check_batch_shape(shape, name, width):
+    """A shape ``(B, width)`` with B >= 1 (of an array or a tensor)."""
+    shape = tuple(shape)
+    if len(shape) != 2:
+        raise ValueError(f"{name} must be 2-D (batch, {width}), got shape {shape}")
+    if shape[0] < 1 or shape[1] != width:
+        raise ValueError(f"{name} must have shape (batch >= 1, {width}), got {shape}")
+
+
 def check_array(value, name, width, dtype):
     """A finite 2-D ``(B, width)`` array with B >= 1, cast to ``dtype``."""
     try:
@@ -61,10 +70,7 @@ def check_array(value, name, width, dtype):
         raise ValueError(f"{name} could not be read as an array: {exc}") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (batch, {width}), got shape {arr.shape}")
-    if arr.shape[0] < 1 or arr.shape[1] != width:
-        raise ValueError(f"{name} must have shape (batch >= 1, {width}), got {arr.shape}")
+    check_batch_shape(arr.shape, name, width)
     arr = np.ascontiguousarray(arr, dtype=dtype)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf")

@@ -46,6 +46,13 @@ def n_params(layers):
     return sum(a * b for a, b in layer_shapes(layers))
 
 
+def _check_options(layers, init, dtype):
+    """``(layers, dtype)`` checked, and ``init`` one of ``INITS``."""
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    return check_layers(layers), check_dtype(dtype)
+
+
 def init_params(layers, init="kaiming", seed=None, dtype="float32"):
     """Draw a flat parameter vector.
 
@@ -54,10 +61,7 @@ def init_params(layers, init="kaiming", seed=None, dtype="float32"):
     the article's Nnet*.  The draw is made in float64 and then cast, so a
     float32 and a float64 net with one seed start from the same weights.
     """
-    layers = check_layers(layers)
-    dtype = check_dtype(dtype)
-    if init not in INITS:
-        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    layers, dtype = _check_options(layers, init, dtype)
     rng = np.random.default_rng(seed)
     parts = []
     for rows, cols in layer_shapes(layers):
@@ -97,10 +101,7 @@ class Network:
     optimizer_class = SGD
 
     def __init__(self, layers, *, params=None, init="kaiming", seed=None, dtype="float32"):
-        layers = check_layers(layers)
-        dtype = check_dtype(dtype)
-        if init not in INITS:
-            raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        layers, dtype = _check_options(layers, init, dtype)
         if params is None:
             flat = init_params(layers, init, seed, dtype)
         else:

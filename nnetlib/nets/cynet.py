@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from .._checks import check_array, check_batch
+from .._checks import check_batch
 from ..frontprop import JACOBIAN_BUDGET
 from .base import layer_shapes
 from .npnet import NpNet
@@ -203,10 +203,6 @@ class CyNet(NpNet):
             out.append(flat[start:start + B * n].reshape(B, n))
             start += B * n
         return out
-
-    def feedforward(self, x):
-        x = check_array(x, "x", self.layers[0], self.dtype)
-        return self._forward(x)[-1]
 
     # -- gradients ------------------------------------------------------------
     def _loss_and_gradients(self, x, t):

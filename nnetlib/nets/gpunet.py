@@ -33,7 +33,7 @@ import numbers
 import numpy as np
 import torch
 
-from .._checks import check_array, check_params, check_targets
+from .._checks import check_array, check_batch_shape, check_params, check_targets
 from ..optim import SGD, sgd_velocity
 from .base import Network, layer_shapes
 from ..frontprop import JACOBIAN_BUDGET, assemble_gradients, chunked_deltas, sigmoid_slopes
@@ -215,10 +215,7 @@ class GpuNet(Network):
             raise ValueError(f"{name} must be a dense tensor, got layout {value.layout}")
         if not (value.dtype.is_floating_point or value.dtype in _INPUT_DTYPES) or value.is_complex():
             raise ValueError(f"{name} must be real numeric, got dtype {value.dtype}")
-        if value.ndim != 2:
-            raise ValueError(f"{name} must be 2-D (batch, {width}), got shape {tuple(value.shape)}")
-        if value.shape[0] < 1 or value.shape[1] != width:
-            raise ValueError(f"{name} must have shape (batch >= 1, {width}), got {tuple(value.shape)}")
+        check_batch_shape(value.shape, name, width)
         out = value.detach().to(device=self.device, dtype=self.tdtype).contiguous()
         if not bool(torch.isfinite(out).all()):
             raise ValueError(f"{name} contains NaN or inf")
