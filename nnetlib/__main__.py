@@ -2,6 +2,8 @@
 import argparse
 import sys
 
+from . import __version__
+
 
 def _int_at_least(low, what):
     """argparse type: an int >= ``low``."""
@@ -20,11 +22,23 @@ _positive_int = _int_at_least(1, "a positive integer")
 _count = _int_at_least(0, "an integer >= 0")
 
 
+def _layers(text):
+    """argparse type of --layers: widths such as 784,32,10."""
+    from .bench.plan import parse_layers
+    try:
+        return parse_layers(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("--layers ", "")) from None
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m nnetlib",
         description="nnetlib: feedforward nets trained by frontpropagation.")
+    parser.add_argument("--version", action="version", version=f"nnetlib {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="command")
+    commands.add_parser(      # its arguments go to nnetlib.data.main, which parses them
+        "data", add_help=False, help="where the MNIST files are and that they verify, or how to get them")
 
     bench = commands.add_parser(
         "bench", help="time an epoch of every implementation (de Mayo (2021)'s table)",
@@ -45,8 +59,12 @@ def build_parser():
                        help="samples per PyNet measurement (default 2, 1 for big nets; --quick: 1)")
     bench.add_argument("--batch-size", type=_positive_int, default=1000, metavar="N",
                        help="samples per batch (default 1000)")
-    bench.add_argument("--nets", default="classifier,autoencoder", metavar="LIST",
-                       help="comma-separated: classifier, autoencoder (default both)")
+    bench.add_argument("--nets", metavar="LIST",
+                       help="comma-separated: classifier (784-16-16-10), autoencoder (784-64-784); "
+                            "default both, unless --layers is given")
+    bench.add_argument("--layers", type=_layers, action="append", metavar="WIDTHS",
+                       help="a net of these widths, such as 784,32,10: input 784, output 10 (classifier) "
+                            "or 784 (autoencoder); may be repeated")
     bench.add_argument("--impls", metavar="LIST",
                        help="comma-separated subset of py, np, cy1, cyN, tr1, trN, gpu "
                             "(cy, tr: both thread counts; default all)")
@@ -63,10 +81,16 @@ def build_parser():
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args, rest = parser.parse_known_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         parser.exit(2, "\nerror: a command is required (for example: bench)\n")
+    if args.command == "data":
+        from . import data
+        return data.main(argv[argv.index("data") + 1:])
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "bench":
         from . import bench
         try:

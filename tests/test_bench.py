@@ -83,7 +83,8 @@ def test_memory_probe_reports_rss():
     mem = result["nets"]["ae"]["impls"]["np"]["memory"]
     assert "error" not in mem, mem
     assert mem["rss_added_bytes"] >= 0 and "method" in mem
-    assert "+RSS MiB" in bench.format_table(result)
+    table = bench.format_table(result)
+    assert "+RSS MiB" in table and "1st step MiB" in table                # rows say their units
 
 
 def test_one_thread_drops_the_xN_columns_and_quick_skips_slow_pynet():
@@ -154,16 +155,19 @@ def run_cli(*args):
                           cwd=ROOT, env=env, timeout=600)
 
 
-def test_cli_bench_quick_writes_json(tmp_path):
+@pytest.mark.parametrize("nets,impls,threads,name,columns,layers", [
+    (("--nets", "classifier"), "np,tr", "2", "classifier", {"np", "tr1", "trN"}, [784, 16, 16, 10]),
+    (("--layers", "784,3,10"), "np", "1", "784-3-10", {"np"}, [784, 3, 10])])
+def test_cli_bench_quick_writes_json(tmp_path, nets, impls, threads, name, columns, layers):
     out = tmp_path / "bench.json"
     proc = run_cli("bench", "--quick", "--json", str(out), "--batches", "1", "--batch-size", "100",
-                   "--nets", "classifier", "--impls", "np,tr", "--no-memory", "--data", "random",
-                   "--threads", "2")
+                   *nets, "--impls", impls, "--no-memory", "--data", "random", "--threads", threads)
     assert proc.returncode == 0, proc.stderr
-    assert "s/epoch" in proc.stdout and "tr×2" in proc.stdout and "np" in proc.stdout
+    assert "s/epoch" in proc.stdout and name in proc.stdout and "np" in proc.stdout
     assert "bench:" not in proc.stderr                                   # no progress bar under CI
     data = json.loads(out.read_text())
-    assert set(data["nets"]["classifier"]["impls"]) == {"np", "tr1", "trN"}
+    assert list(data["nets"]) == [name] and set(data["nets"][name]["impls"]) == columns
+    assert data["nets"][name]["layers"] == layers
 
 
 @pytest.mark.parametrize("args,match", [
@@ -171,6 +175,11 @@ def test_cli_bench_quick_writes_json(tmp_path):
     (("bench", "--threads", "two"), "positive integer"), (("bench", "--impls", "np,zz"), "unknown implementation"),
     (("bench", "--nets", "mlp"), "unknown net"), (("bench", "--dtype", "int8"), "invalid choice"),
     (("bench", "--contend", "-1"), "integer >= 0"),
+    (("bench", "--layers", "784,x,10"), "comma-separated neuron counts"),
+    (("bench", "--layers", "784"), "at least an input and an output width"),
+    (("bench", "--layers", "784,0,10"), "layers"),
+    (("bench", "--layers", "10,3,10", "--no-memory"), "input layer must have 784"),
+    (("bench", "--layers", "784,3,7", "--no-memory"), "output layer must have 10"),
     (("frobnicate",), "invalid choice")])
 def test_cli_bad_arguments(args, match, capsys):
     from nnetlib.__main__ import main
@@ -179,3 +188,35 @@ def test_cli_bad_arguments(args, match, capsys):
     assert exc.value.code == 2
     assert match in capsys.readouterr().err
 
+
+def test_cli_bad_net_suggests_only_what_the_cli_takes(capsys):
+    from nnetlib.__main__ import main
+    with pytest.raises(SystemExit):
+        main(["bench", "--nets", "mlp"])
+    err = capsys.readouterr().err
+    assert "--layers 784,32,10" in err and "(name, layers)" not in err
+
+
+def test_cli_version(capsys):
+    import nnetlib
+    from nnetlib.__main__ import main
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"nnetlib {nnetlib.__version__}"
+
+
+def test_cli_nets_and_layers_add_up():
+    from nnetlib.bench.run import _cli_nets
+    assert _cli_nets(None, None) == ["classifier", "autoencoder"]
+    assert _cli_nets(None, [(784, 3, 10)]) == [("784-3-10", (784, 3, 10))]
+    assert _cli_nets("autoencoder", [(784, 3, 10)]) == ["autoencoder", ("784-3-10", (784, 3, 10))]
+
+
+def test_cli_data_runs_nnetlib_data_main(monkeypatch):
+    import nnetlib.data
+    from nnetlib.__main__ import main
+    seen = []
+    monkeypatch.setattr(nnetlib.data, "main", lambda argv=None: seen.append(argv) or 7)
+    assert main(["data", "--no-download"]) == 7
+    assert seen == [["--no-download"]]

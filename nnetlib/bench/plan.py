@@ -124,7 +124,7 @@ def _net_items(nets):
         if isinstance(entry, str):
             if entry not in NETS:
                 raise ValueError(f"unknown net {entry!r}; choose from {', '.join(NETS)}, "
-                                 f"or give the widths with --layers (for example 784,32,10)")
+                                 f"or pass a (name, layers) pair such as ('mlp', (784, 32, 10))")
             items.append((entry, NETS[entry]))
             continue
         try:

@@ -224,10 +224,24 @@ def _run(s, net_layers, cols, memory, progress):
     return result
 
 
+def _cli_nets(names, layers):
+    """``nets`` of the command line: the named nets (both by default, none
+    when only --layers is given), then one per --layers, named by its widths."""
+    if names is None:
+        names = "" if layers else "classifier,autoencoder"
+    names = names.replace(",", " ").split()
+    for name in names:
+        if name not in P.NETS:
+            raise ValueError(f"unknown net {name!r} in --nets; choose from {', '.join(P.NETS)}, "
+                             f"or give the widths with --layers, such as --layers 784,32,10")
+    return names + [("-".join(map(str, w)), w) for w in layers or []]
+
+
 def main(args):
     """Run the ``bench`` subcommand from parsed arguments; return the exit code."""
     result = run_benchmark(quick=args.quick, repeats=args.repeats, threads=args.threads,
-                           progress=not args.no_progress, nets=args.nets, impls=args.impls,
+                           progress=not args.no_progress, nets=_cli_nets(args.nets, args.layers),
+                           impls=args.impls,
                            batches=args.batches, py_samples=args.py_samples,
                            batch_size=args.batch_size, dtype=args.dtype,
                            memory=not args.no_memory, data=args.data, contend=args.contend)

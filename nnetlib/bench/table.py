@@ -57,7 +57,7 @@ def _header(result):
 
 
 def _row(name, unit, cells):
-    return f"{name:<14}{unit:<10}" + "".join(f"{s:>{WIDTH}}" for s in cells)
+    return f"{name:<14}{unit:<13}" + "".join(f"{s:>{WIDTH}}" for s in cells)
 
 
 def _net_rows(result, net):
@@ -81,7 +81,7 @@ def _net_rows(result, net):
     if any(s != "-" for s in cells["m"]):
         lines.append(_row("", "+RSS MiB", cells["m"]))
     if any(s != "-" for s in cells["f"]):
-        lines.append(_row("", "1st step", cells["f"]))
+        lines.append(_row("", "1st step MiB", cells["f"]))
     dev = ((impls.get("gpu") or {}).get("memory") or {}).get("device_added_bytes")
     if dev is not None:
         lines.append(_row("", "+GPU MiB", [f"{dev / 2 ** 20:.1f}" if c == "gpu" else "" for c in cols]))
@@ -114,7 +114,7 @@ def _method_notes(result):
                      + "; ".join(f"{', '.join(v)} ÷ {table[r]['label']}" for r, v in by_ref.items()) + ")")
     if meta.get("memory_method"):
         notes.append(f"+RSS: peak resident memory added by {MEMORY_BATCHES} training batches after a "
-                     f"first step (py: one step on its samples); 1st step: the first step alone, "
+                     f"first step (py: one step on its samples); 1st step MiB: the first step alone, "
                      f"one-time set-up (thread pools, code pages) included; a fresh subprocess per "
                      f"cell, random data; see nnetlib/bench/memory.py")
         if "gpu" in cols:
