@@ -2,9 +2,11 @@
 section 4).
 
 The counts follow the code, not an idealised algorithm: frontprop as
-arranged in ``NpNet`` / ``generalized.FrontNet`` (forward pass, forward sweep
+arranged in ``NpNet`` / ``nets.front.FrontNet`` (forward pass, forward sweep
 of the hidden Jacobians J^{l,k} = da^l/dh^{k+1}, contraction with dE/dh^L,
-weight gradients) and backprop as in ``backprop.BackpropNet``.  A multiply-add
+weight gradients) and backprop as in ``nets.backprop.BackpropNet``.  Notation
+of notebook 01: delta^{k+1} = dE/dh^{k+1}, the error at the pre-activations
+that W^k feeds.  A multiply-add
 (MAC) is one multiplication, with or without an addition; elementwise
 products count one each.  The bias neuron is counted like any other input
 (its weight is a row of W^k), so a layer map costs (n_k + 1) n_{k+1}.
@@ -13,7 +15,7 @@ same ones), nor is the loss value.
 
 With ``layers = [n_0, ..., n_L]``:
 
-* forward, and again weight gradients (sum_b a~^k_b delta^k_b^T):
+* forward, and again weight gradients (sum_b a~^k_b delta^{k+1}_b^T):
   sum_k (n_k + 1) n_{k+1} each;
 * dE/dh^L: n_L;
 * hidden Jacobians (frontprop only), for each k with k + 2 <= L - 1:
@@ -21,9 +23,9 @@ With ``layers = [n_0, ..., n_L]``:
   2 n_{k+2} n_{k+1}; every later step l = k + 3 .. L - 1 is a product
   W^{l-1}^T J^{l-1,k} and a row scaling, n_l n_{l-1} n_{k+1} + n_l n_{k+1};
 * output contraction (frontprop): u = dE/dh^L W^{L-1}^T, n_L n_{L-1}; then
-  delta^{L-2} = u * s^{L-1}, n_{L-1}, and delta^k = u J^{L-1,k}, n_{L-1} n_{k+1},
+  delta^{L-1} = u * s^{L-1}, n_{L-1}, and delta^{k+1} = u J^{L-1,k}, n_{L-1} n_{k+1},
   for k < L - 2;
-* reverse sweep (backprop): delta^k = (delta^{k+1} W^{k+1}^T) * s^{k+1},
+* reverse sweep (backprop): delta^{k+1} = (delta^{k+2} W^{k+1}^T) * s^{k+1},
   n_{k+2} n_{k+1} + n_{k+1} for k = L - 2 .. 0.
 
 For L - 1 hidden layers of width w the Jacobian sweep is the only cubic term,
