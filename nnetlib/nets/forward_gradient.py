@@ -28,9 +28,9 @@ from torch.func import jvp
 
 from .._checks import check_batch, check_layers
 from .front import ACTIVATIONS, LOSSES, FrontNet, _check_choice
+from ._torch import TORCH_DTYPES as _TORCH_DTYPES
 from .base import layer_shapes
 
-_TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _TORCH_ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
 
 

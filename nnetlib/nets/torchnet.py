@@ -20,9 +20,9 @@ from torch import nn
 
 from .._checks import check_params
 from ..optim import TorchSGD
+from ._torch import TORCH_DTYPES as _TORCH_DTYPES
 from .base import Network, layer_shapes
 
-_TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 class _TorchOptimizer(TorchSGD):
