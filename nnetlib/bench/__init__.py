@@ -48,7 +48,7 @@ fresh Python subprocess that first builds the network and random data of the
 right shape (values do not change memory), then resets the kernel's
 resident-set high-water mark (writing "5" to ``/proc/self/clear_refs``,
 Linux >= 4.0) and runs one training step: VmHWM - VmRSS at the reset is the
-"1st step" figure, one-time set-up included (thread pools, pages of library
+"1st step MiB" figure, one-time set-up included (thread pools, pages of library
 code touched for the first time, allocator pools).  It then resets the mark
 again and runs ``MEMORY_BATCHES`` more steps: VmHWM - VmRSS at that reset is
 the "+RSS" figure, the working memory of training proper.  Both count every
