@@ -92,3 +92,12 @@ def test_time_steps_counts_rounds_and_checks_data():
     assert not np.array_equal(before, net.params)              # the steps did train
     with pytest.raises(ValueError, match="need 40"):
         timing.time_steps(net, x, t, batches=3, batch_size=10)
+
+
+def test_frontprop_class_falls_back_with_one_line(monkeypatch, capsys):
+    from nnetlib.nets import cynet
+
+    monkeypatch.setattr(cynet, "available", lambda: False)
+    assert ex.frontprop_class() is NpNet
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "NpNet" in out

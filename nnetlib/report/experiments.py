@@ -47,7 +47,7 @@ def frontprop_class():
     """``CyNet`` when its compiled kernel is built, else ``NpNet`` (same arithmetic), saying so in one line."""
     from ..nets import cynet
 
-    if getattr(cynet, "_frontprop", None) is not None:
+    if cynet.available():
         return cynet.CyNet
     from ..nets.npnet import NpNet
 
