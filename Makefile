@@ -87,11 +87,13 @@ unit: $(STAMP)
 # Cells whose results vary run to run carry the tag nbval-ignore-output
 # (or nbval-skip). --nbval-current-env: the venv's Python, whatever kernel
 # name the notebook stores.
+# Results the notebooks save go to a scratch folder, never over notebooks/results.
 nbval: $(STAMP)
 ifeq ($(NOTEBOOKS),)
 	@echo "nbval: no notebooks/*.ipynb yet, nothing to validate"
 else
-	NNETLIB_PROGRESS=0 $(NB_ENV) $(BIN)/python -m pytest --nbval --nbval-current-env \
+	@rm -rf .nbval-results
+	NNETLIB_RESULTS=$(CURDIR)/.nbval-results NNETLIB_QUICK=0 NNETLIB_PROGRESS=0 $(NB_ENV) $(BIN)/python -m pytest --nbval --nbval-current-env \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	    --nbval-cell-timeout $(CELL_TIMEOUT) -p no:cacheprovider $(NOTEBOOKS)
 endif
@@ -99,8 +101,9 @@ endif
 # ---------------------------------------------------------------- report
 
 # make report           executes the notebooks in order, in place (their stored
-#                       outputs are the report; 00-overview, which sums up what
-#                       the others saved, runs last), then `make html`.
+#                       outputs are the report; 00-overview runs first, as the
+#                       reader meets it, and again last, to sum up this run's
+#                       saved results), then `make html`.
 # make report QUICK=1   classroom mode: every notebook runs with NNETLIB_QUICK=1
 #                       as a copy in report/quick/ (results in report/quick/results),
 #                       never over the stored full-scale outputs; prints the

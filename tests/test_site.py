@@ -143,10 +143,12 @@ def test_build_refuses_a_folder_without_notebooks(tmp_path):
     assert cli_main(["build", "--notebooks", str(tmp_path / "absent"), "--out", str(tmp_path)]) == 2
 
 
-def test_summary_notebooks_execute_last():
+def test_summary_notebooks_execute_first_and_last():
     order = execution_order(["notebooks/02-b.ipynb", "notebooks/00-overview.ipynb",
-                                     "notebooks/01-a.ipynb"])
-    assert [p.name for p in order] == ["01-a.ipynb", "02-b.ipynb", "00-overview.ipynb"]
+                             "notebooks/01-a.ipynb"])
+    assert [p.name for p in order] == ["00-overview.ipynb", "01-a.ipynb", "02-b.ipynb",
+                                       "00-overview.ipynb"]
+    assert [p.name for p in execution_order(["notebooks/00-overview.ipynb"])] == ["00-overview.ipynb"]
     with pytest.raises(ValueError, match="timeout must be positive"):
         execute(["notebooks/01-a.ipynb"], timeout=0)
 

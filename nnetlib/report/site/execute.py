@@ -7,8 +7,9 @@ notebook runs with ``NNETLIB_QUICK=1`` as a copy written to ``report/quick/``,
 with results in ``report/quick/results``; the stored full-scale notebooks and
 results are never written.
 
-Order: by name, except that the ``00-*`` notebooks, which summarise what the
-others saved (``load_results``), run after them.
+Order: by name, so the ``00-*`` overview runs first, as the reader meets it
+(it reads the results that the last full run saved); it runs once more at the
+end, so that the stored overview shows the figures of this run.
 """
 import os
 import pathlib
@@ -21,10 +22,10 @@ RESULTS_ENV = "NNETLIB_RESULTS"
 
 
 def execution_order(paths):
-    """``paths`` by name, with the ``00-*`` summary notebooks last."""
+    """``paths`` by name, then the ``00-*`` summary notebooks once more."""
     paths = sorted(pathlib.Path(p) for p in paths)
-    return [p for p in paths if not p.name.startswith("00-")] + \
-           [p for p in paths if p.name.startswith("00-")]
+    summaries = [p for p in paths if p.name.startswith("00-")]
+    return paths + summaries if len(summaries) < len(paths) else paths
 
 
 def _set_run_env(quick, out):
@@ -93,6 +94,7 @@ def execute(paths, quick=False, out="report/quick", timeout=1200, log=print):
     if not paths:
         raise FileNotFoundError("no notebooks to execute: pass notebooks/*.ipynb")
     old, times = _set_run_env(quick, out), {}
+    # a notebook run twice (00-*) is timed once, by its last run
     try:
         for path in paths:
             target = pathlib.Path(out) / path.name if quick else path
