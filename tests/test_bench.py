@@ -37,6 +37,7 @@ def check_result(result, nets):
     return True
 
 
+@pytest.mark.slow                                              # every implementation, ~6 s
 def test_every_implementation_gets_a_median_and_a_column():
     result = fast(repeats=2, threads=2)
     check_result(result, ["tiny"])
@@ -126,9 +127,9 @@ def test_competitors_run_inside_and_are_stopped_even_on_ctrl_c():
     with competitors(2) as pids:
         assert len(pids) == 2 and all(_alive(p) for p in pids)
     assert not any(_alive(p) for p in pids)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="Ctrl-C inside"):
         with competitors(1) as pids:
-            raise KeyboardInterrupt
+            raise KeyboardInterrupt("Ctrl-C inside")
     assert not _alive(pids[0])
 
 
@@ -140,7 +141,7 @@ def test_contend_is_in_the_result_and_the_header():
     assert "LOAD" not in bench.format_table(fast(impls=("np",), repeats=1, threads=1))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.gpu
 def test_gpu_column():
     result = fast(impls=("gpu", "tr"), repeats=1, batch_size=1000, nets=("classifier",), memory=True)
     e = result["nets"]["classifier"]["impls"]["gpu"]
@@ -158,6 +159,7 @@ def run_cli(*args):
 @pytest.mark.parametrize("nets,impls,threads,name,columns,layers", [
     (("--nets", "classifier"), "np,tr", "2", "classifier", {"np", "tr1", "trN"}, [784, 16, 16, 10]),
     (("--layers", "784,3,10"), "np", "1", "784-3-10", {"np"}, [784, 3, 10])])
+@pytest.mark.slow                                              # a subprocess benchmark, 4-7 s
 def test_cli_bench_quick_writes_json(tmp_path, nets, impls, threads, name, columns, layers):
     out = tmp_path / "bench.json"
     proc = run_cli("bench", "--quick", "--json", str(out), "--batches", "1", "--batch-size", "100",
@@ -183,7 +185,7 @@ def test_cli_bench_quick_writes_json(tmp_path, nets, impls, threads, name, colum
     (("frobnicate",), "invalid choice")])
 def test_cli_bad_arguments(args, match, capsys):
     from nnetlib.__main__ import main
-    with pytest.raises(SystemExit) as exc:
+    with pytest.raises(SystemExit, match="^2$") as exc:             # argparse's usage error
         main(list(args))
     assert exc.value.code == 2
     assert match in capsys.readouterr().err
@@ -191,7 +193,7 @@ def test_cli_bad_arguments(args, match, capsys):
 
 def test_cli_bad_net_suggests_only_what_the_cli_takes(capsys):
     from nnetlib.__main__ import main
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit, match="^2$"):
         main(["bench", "--nets", "mlp"])
     err = capsys.readouterr().err
     assert "--layers 784,32,10" in err and "(name, layers)" not in err
@@ -200,7 +202,7 @@ def test_cli_bad_net_suggests_only_what_the_cli_takes(capsys):
 def test_cli_version(capsys):
     import nnetlib
     from nnetlib.__main__ import main
-    with pytest.raises(SystemExit) as exc:
+    with pytest.raises(SystemExit, match="^0$") as exc:
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.strip() == f"nnetlib {nnetlib.__version__}"

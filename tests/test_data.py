@@ -51,8 +51,10 @@ def module_cache(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, module_cache):
-    """No network, no user cache, no inherited NNETLIB_DATA (real_dir reads it first)."""
+    """No network, no user cache, no inherited NNETLIB_DATA (real_dir reads it first),
+    and no arrays kept in memory by an earlier test (so each test sees its own loads)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(module_cache))
+    monkeypatch.setattr(data, "_memory_cache", {})
     monkeypatch.setattr(data, "_http", _no_network)
     monkeypatch.setenv("NNETLIB_PROGRESS", "0")
 
@@ -203,10 +205,10 @@ def test_interrupted_decompression_leaves_no_file(real_dir, monkeypatch, tmp_pat
 
     def interrupted(self, fname, action, fetcher):
         Path(self.name).write_bytes(b"partial")
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt("Ctrl-C during gunzip")
 
     monkeypatch.setattr(pooch.Decompress, "__call__", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="Ctrl-C during gunzip"):
         data.load_mnist("test", data_dir=real_dir)
     assert list((tmp_path / "xdg" / "nnetlib" / "decompressed").iterdir()) == []
 
@@ -396,7 +398,7 @@ def test_missing_everywhere_lists_every_place(tmp_path, monkeypatch):
     env_dir.mkdir()
     monkeypatch.setenv("NNETLIB_DATA", str(env_dir))
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
-    with pytest.raises(FileNotFoundError) as err:
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte") as err:
         data.load_mnist("train", data_dir=given_dir)
     assert isinstance(err.value, data.MNISTNotFoundError)
     msg = str(err.value)
@@ -421,7 +423,8 @@ def _empty_cache(monkeypatch, tmp_path):
     return tmp_path / "xdg" / "nnetlib"
 
 
-@pytest.mark.parametrize("fail", [KeyboardInterrupt(), requests.ConnectionError("reset")])
+@pytest.mark.parametrize("fail", [KeyboardInterrupt("Ctrl-C during download"),
+                                  requests.ConnectionError("connection reset")])
 def test_interrupted_download_leaves_no_file(tmp_path, monkeypatch, fail):
     cache = _empty_cache(monkeypatch, tmp_path)
     urls = []
@@ -433,7 +436,7 @@ def test_interrupted_download_leaves_no_file(tmp_path, monkeypatch, fail):
 
     monkeypatch.setattr(data, "_http", downloader)
     expected = KeyboardInterrupt if isinstance(fail, KeyboardInterrupt) else FileNotFoundError
-    with pytest.raises(expected):
+    with pytest.raises(expected, match=str(fail)):          # the cause is named
         data.load_mnist("test")
     assert list(cache.iterdir()) == []
     # an interrupt stops at once; a network error tries every mirror

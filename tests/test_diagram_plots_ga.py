@@ -1,5 +1,5 @@
 """Tests for nnetlib.report.diagram, nnetlib.report.plots and nnetlib.report.genetic."""
-import time
+from types import SimpleNamespace
 
 import matplotlib
 
@@ -65,18 +65,18 @@ def test_dadw_case_matches_pynet_zeros():
     assert seen == set(diagram.CASES)
 
 
-@pytest.mark.parametrize("args", [
-    dict(l=5, q=0, k=0, i=0, j=0),     # no layer 5
-    dict(l=1, q=5, k=0, i=0, j=0),     # layer 1 has q <= 4
-    dict(l=1, q=0, k=4, i=0, j=0),     # no weight layer 4
-    dict(l=1, q=0, k=0, i=4, j=0),     # layer 0 has i <= 3
-    dict(l=1, q=0, k=0, i=0, j=4),     # j must be a real neuron of layer 1
-    dict(l=1, q=0, k=0, i=0, j=-1),
-    dict(l=1.0, q=0, k=0, i=0, j=0),
-    dict(l=True, q=0, k=0, i=0, j=0),
+@pytest.mark.parametrize("args, match", [
+    (dict(l=5, q=0, k=0, i=0, j=0), r"l must be an int in \[0, 4\], got 5"),     # no layer 5
+    (dict(l=1, q=5, k=0, i=0, j=0), r"q must be an int in \[0, 4\], got 5"),     # layer 1 has q <= 4
+    (dict(l=1, q=0, k=4, i=0, j=0), r"k must be an int in \[0, 3\], got 4"),     # no weight layer 4
+    (dict(l=1, q=0, k=0, i=4, j=0), r"i must be an int in \[0, 3\], got 4"),     # layer 0 has i <= 3
+    (dict(l=1, q=0, k=0, i=0, j=4), r"j must be an int in \[0, 3\], got 4"),     # a real neuron of layer 1
+    (dict(l=1, q=0, k=0, i=0, j=-1), r"j must be an int in \[0, 3\], got -1"),
+    (dict(l=1.0, q=0, k=0, i=0, j=0), r"l must be an int .*got 1\.0"),
+    (dict(l=True, q=0, k=0, i=0, j=0), r"l must be an int .*got True"),
 ])
-def test_dadw_case_rejects_bad_indices(args):
-    with pytest.raises(ValueError):
+def test_dadw_case_rejects_bad_indices(args, match):
+    with pytest.raises(ValueError, match=match):
         diagram.dadw_case(LAYERS, **args)
 
 
@@ -104,11 +104,11 @@ def test_draw_network_colours_follow_cases():
 def test_draw_network_on_given_axes_and_validation():
     fig, ax = plt.subplots()
     assert diagram.draw_network((2, 2, 2), 1, 2, 0, ax=ax) is ax
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at most 24 neurons"):
         diagram.draw_network((784, 16, 10), 0, 0, 0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"k must be an int in \[0, 1\], got 2"):
         diagram.draw_network((2, 2, 2), 2, 0, 0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"l must be an int in \[0, 2\], got 3"):
         diagram.draw_network((2, 2, 2), 0, 0, 0, l=3)
 
 
@@ -138,8 +138,12 @@ def test_plot_helpers_run_on_agg(tmp_path):
     assert grid.shape == (2, 3)
     fig3, _ = plots.image_grid(np.random.default_rng(0).normal(size=(4, 28, 28)), 1, 4, symmetric=True)
     fig2.savefig(tmp_path / "grid.png")
+    # what was drawn: one bar per value at its height, each annotated; rows of the matrix normalised
+    assert [b.get_height() for b in axes[2].patches] == [100.0, 1.0, 0.01]
+    assert [t.get_text() for t in axes[2].texts] == ["100", "1", "0.01"]
+    assert np.asarray(axes[3].images[0].get_array()).tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 1]]
     fig_one, ax_one = plots.new_axes()
-    assert hasattr(ax_one, "plot")
+    assert fig_one.axes == [ax_one]                  # one panel: the Axes itself, not an array
 
 
 def test_seed_spread_draws_dots_means_and_article():
@@ -172,13 +176,13 @@ def test_plot_helpers_validate():
         plots.plot_curves(ax, [1, 2], {"a": [1, 2, 3]})
     with pytest.raises(ValueError, match="band 'a'"):
         plots.plot_curves(ax, [1, 2], {"a": [1, 2]}, bands={"a": ([1], [2])})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no positive values"):
         plots.histogram(ax, [0.0, -1.0], log=True)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="5 images do not fit a 2 x 2 grid"):
         plots.image_grid(np.zeros((5, 4)), 2, 2, shape=(2, 2))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"classes must lie in \[0, 3\)"):
         plots.confusion_matrix([0, 3], [0, 1], n_classes=3)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
         plots.new_axes(0)
 
 
@@ -255,15 +259,17 @@ def test_run_ga_is_reproducible():
     assert not np.array_equal(a.best_params, c.best_params)
 
 
-def test_run_ga_respects_time_limit():
-    x, labels = _blobs(2000)
-    t0 = time.perf_counter()
-    r = genetic.run_ga((4, 32, 3), x, labels, generations=10**7, population=40, time_limit_s=0.5,
+def test_run_ga_respects_time_limit(monkeypatch):
+    """A clock that reads 0.1 s more at each look: generations end at 0.1, 0.2, ... s,
+    and the run stops before the generation that would end past the limit."""
+    ticks = iter(np.arange(0, 100, 0.1))
+    monkeypatch.setattr(genetic, "time", SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+    x, labels = _blobs()
+    r = genetic.run_ga((4, 5, 3), x, labels, generations=10**7, population=10, time_limit_s=0.45,
                        seed=0, progress=False)
-    wall = time.perf_counter() - t0
     assert r.stopped_by == "time_limit"
-    assert 1 < r.generations < 10**7
-    assert r.seconds <= 0.5 + 0.5 and wall < 3.0      # generous: a loaded machine can stall a generation
+    assert r.generations == 4 and r.elapsed == pytest.approx([0.1, 0.2, 0.3, 0.4])
+    assert r.seconds == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize("kw, match", [

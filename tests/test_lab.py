@@ -122,6 +122,7 @@ def lab(tmp_path):
         _stop(proc, base, token)
 
 
+@pytest.mark.slow                                              # starts JupyterLab and a browser, ~11 s
 def test_jupyterlab_renders_notebook_math_offline(lab, tmp_path):
     require_chromium()
     base, token = lab

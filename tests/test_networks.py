@@ -2,21 +2,13 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from helpers import ARTICLE_NETS, nets, problem, rel_err
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nnetlib
-from helpers import problem, rel_err
 
 ARCHS = [[3, 4, 2], [2, 3, 3, 2], [3, 5, 4, 3, 2, 2], [1, 1], [4, 1, 1, 3], [5, 1], [2, 6, 1, 4, 2, 3, 2]]
-FAST = [nnetlib.NpNet]
-
-
-def frontprop_classes():
-    classes = [nnetlib.PyNet, nnetlib.NpNet]
-    for name in ("CyNet", "GpuNet"):
-        if hasattr(nnetlib, name):
-            classes.append(getattr(nnetlib, name))
-    return classes
 
 
 def autograd(layers, params, x, t):
@@ -33,16 +25,16 @@ def autograd(layers, params, x, t):
     return g.numpy()
 
 
+@nets(*ARTICLE_NETS)
 @pytest.mark.parametrize("layers", ARCHS)
 @pytest.mark.parametrize("batch", [1, 3])
-def test_all_agree_with_autograd(layers, batch):
+def test_all_agree_with_autograd(net_class, layers, batch):
     p = nnetlib.init_params(layers, seed=len(layers) + batch, dtype="float64")
     x, t = problem(layers, batch, seed=batch)
     ref = autograd(layers, p, x, t)
-    for cls in frontprop_classes() + [nnetlib.TorchNet]:
-        net = cls(layers, params=p, dtype="float64")
-        flat = np.concatenate([g.ravel() for g in net.gradients(x, t)])
-        assert rel_err([flat], [ref]) <= 1e-10, cls.__name__
+    net = net_class(layers, params=p, dtype="float64")
+    flat = np.concatenate([g.ravel() for g in net.gradients(x, t)])
+    assert rel_err([flat], [ref]) <= 1e-10
 
 
 def test_npnet_dadw_path_equals_fast_path():
@@ -101,31 +93,31 @@ def test_central_differences_sample_of_784_16_16_10():
     assert np.max(np.abs(g[idx] - num)) <= 1e-9
 
 
+@nets("PyNet", "NpNet", "CyNet", "GpuNet")
 @settings(max_examples=40, deadline=None)
 @given(layers=st.lists(st.integers(1, 6), min_size=2, max_size=6),
        batch=st.integers(1, 5), seed=st.integers(0, 2**32 - 1),
        scale=st.floats(0.1, 3.0))
-def test_property_random_architectures(layers, batch, seed, scale):
+def test_property_random_architectures(net_class, layers, batch, seed, scale):
+    if net_class is nnetlib.PyNet and nnetlib.n_params(layers) > 60:
+        layers = layers[:2]                                   # PyNet is slow: keep it small
     rng = np.random.default_rng(seed)
     p = rng.standard_normal(nnetlib.n_params(layers)) * scale
     x = rng.standard_normal((batch, layers[0])) * scale
     t = rng.random((batch, layers[-1]))
     ref = autograd(layers, p, x, t)
-    for cls in frontprop_classes():
-        if cls is nnetlib.PyNet and nnetlib.n_params(layers) > 60:
-            continue
-        net = cls(layers, params=p, dtype="float64")
-        flat = np.concatenate([g.ravel() for g in net.gradients(x, t)])
-        assert np.max(np.abs(flat - ref)) <= 1e-10 * max(np.max(np.abs(ref)), 1e-300) + 1e-300, cls.__name__
+    net = net_class(layers, params=p, dtype="float64")
+    flat = np.concatenate([g.ravel() for g in net.gradients(x, t)])
+    assert np.max(np.abs(flat - ref)) <= 1e-10 * max(np.max(np.abs(ref)), 1e-300) + 1e-300
 
 
-@pytest.mark.parametrize("cls", [nnetlib.PyNet, nnetlib.NpNet, nnetlib.TorchNet])
-def test_one_big_step_drives_single_sample_loss_to_zero(cls):
+@nets("PyNet", "NpNet", "TorchNet")
+def test_one_big_step_drives_single_sample_loss_to_zero(net_class):
     """The article's test: one large step on one sample fits it almost exactly."""
     layers = [4, 3, 2]
     x = np.array([[0.2, 0.4, 0.6, 0.8]])
     t = np.array([[0.3, 0.7]])
-    net = cls(layers, seed=0, dtype="float64")
+    net = net_class(layers, seed=0, dtype="float64")
     before = net.loss(x, t)
     g = np.concatenate([a.ravel() for a in net.gradients(x, t)])
     # a Newton-like step along the gradient: E(w - s g) ~ E - s |g|^2
@@ -139,16 +131,35 @@ def test_one_big_step_drives_single_sample_loss_to_zero(cls):
     assert before > 1e-3 and net.loss(x, t) < 1e-8
 
 
-@pytest.mark.parametrize("layers", [[784, 16, 16, 10], [20, 8, 20], [5, 4, 3, 3, 2, 2]])
-def test_float32_agrees_with_float64(layers):
+@nets("NpNet", "CyNet", "GpuNet", "FrontNet")
+@pytest.mark.parametrize("layers", [[784, 16, 16, 10], [784, 64, 784], [20, 8, 20], [5, 4, 3, 3, 2, 2]],
+                         ids=lambda l: "-".join(map(str, l)))
+def test_float32_agrees_with_float64(net_class, layers):
     p = nnetlib.init_params(layers, seed=0, dtype="float64")
-    x, t = problem(layers, 8)
+    x, t = problem(layers, 16)
     g64 = nnetlib.NpNet(layers, params=p, dtype="float64").gradients(x, t)
-    net32 = nnetlib.NpNet(layers, params=p, dtype="float32")
+    net32 = net_class(layers, params=p, dtype="float32")
     g32 = net32.gradients(x.astype("float32"), t.astype("float32"))
     assert all(g.dtype == np.float32 for g in g32)
     assert net32.feedforward(x).dtype == np.float32
     assert rel_err(g32, g64) <= 1e-4
+
+
+@nets("CyNet", "GpuNet", "FrontNet", "BackpropNet")
+@pytest.mark.parametrize("layers", [[6, 5, 4, 3], [784, 16, 16, 10], [20, 8, 20], [5, 4, 3, 2, 6, 3], [3, 1]],
+                         ids=lambda l: "-".join(map(str, l)))
+def test_step_equals_npnet(net_class, layers):
+    """SGD with momentum: the same losses, weights (and their layer views) and
+    velocity as NpNet, while lr, momentum and the batch size change."""
+    p = nnetlib.init_params(layers, seed=4, dtype="float64")
+    ours, ref = net_class(layers, params=p, dtype="float64"), nnetlib.NpNet(layers, params=p, dtype="float64")
+    for i, (lr, mom) in enumerate([(3.0, 0.7), (10.0, 0.5), (0.5, 0.0), (2.0, 0.9)]):
+        x, t = problem(layers, (1, 9, 4, 12)[i], seed=i)            # batch 1 too
+        loss = ours.step(x, t, lr=lr, momentum=mom)
+        assert isinstance(loss, float) and loss == pytest.approx(ref.step(x, t, lr=lr, momentum=mom), rel=1e-12)
+    assert rel_err([ours.params], [ref.params]) <= 1e-12
+    assert rel_err([ours.velocity], [ref.velocity]) <= 1e-12
+    assert rel_err(ours.weights, ref.weights) <= 1e-12
 
 
 def test_step_semantics_match_torch_sgd():
@@ -188,6 +199,7 @@ def test_shapes_and_layout():
 
 # -- the README's quickstart (issue 14.1) ------------------------------------------
 
+@pytest.mark.slow                                              # trains on MNIST
 def test_readme_quickstart_runs(tmp_path, monkeypatch, capsys):
     import os
     import re
@@ -197,7 +209,7 @@ def test_readme_quickstart_runs(tmp_path, monkeypatch, capsys):
     with open(readme, encoding="utf-8") as f:
         text = f.read()
     section = text.split("## Quickstart", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md (Quickstart)", "exec"), {})
     out = capsys.readouterr().out

@@ -3,61 +3,46 @@ import inspect
 import json
 import os
 import signal
-import threading
 import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from helpers import nets, problem
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nnetlib
-from helpers import problem
 
 LAYERS = [4, 3, 2]
 
 
-def classes():
-    out = [nnetlib.PyNet, nnetlib.NpNet, nnetlib.TorchNet]
-    for name in ("CyNet", "GpuNet"):
-        if hasattr(nnetlib, name):
-            out.append(getattr(nnetlib, name))
-    return out
-
-
-CLASSES = classes()
-
-
-@pytest.mark.parametrize("cls", CLASSES)
 @pytest.mark.parametrize("layers,word", [
     ([4], "layers"), ([], "layers"), (5, "layers"), ([4, 0, 2], "layers"), ([4, -1], "layers"),
     ([4, 2.5], "layers"), (["4", 2], "layers"), ([True, 2], "layers"), (None, "layers"),
 ])
-def test_bad_layers(cls, layers, word):
+def test_bad_layers(net_class, layers, word):
     with pytest.raises(ValueError, match=word):
-        cls(layers)
+        net_class(layers)
 
 
-@pytest.mark.parametrize("cls", CLASSES)
-def test_bad_params_states_expected_length(cls):
+def test_bad_params_states_expected_length(net_class):
     with pytest.raises(ValueError, match=r"params.*23"):
-        cls(LAYERS, params=np.zeros(22))
+        net_class(LAYERS, params=np.zeros(22))
     with pytest.raises(ValueError, match="params"):
-        cls(LAYERS, params=np.zeros((23, 1)))
+        net_class(LAYERS, params=np.zeros((23, 1)))
     with pytest.raises(ValueError, match="NaN"):
-        cls(LAYERS, params=np.full(23, np.nan))
+        net_class(LAYERS, params=np.full(23, np.nan))
 
 
-@pytest.mark.parametrize("cls", CLASSES)
 @pytest.mark.parametrize("dtype", ["float16", "int32", "complex128", "banana", None])
-def test_bad_dtype(cls, dtype):
+def test_bad_dtype(net_class, dtype):
     with pytest.raises(ValueError, match="dtype"):
-        cls(LAYERS, dtype=dtype)
+        net_class(LAYERS, dtype=dtype)
 
 
-@pytest.mark.parametrize("cls", CLASSES)
-def test_bad_init(cls):
+def test_bad_init(net_class):
     with pytest.raises(ValueError, match="init"):
-        cls(LAYERS, init="xavier")
+        net_class(LAYERS, init="xavier")
 
 
 BAD_X = [
@@ -72,10 +57,9 @@ BAD_X = [
 ]
 
 
-@pytest.mark.parametrize("cls", CLASSES)
 @pytest.mark.parametrize("x,word", BAD_X)
-def test_bad_x_everywhere_and_nothing_changes(cls, x, word):
-    net = cls(LAYERS, seed=0, dtype="float64")
+def test_bad_x_everywhere_and_nothing_changes(net_class, x, word):
+    net = net_class(LAYERS, seed=0, dtype="float64")
     t = np.zeros((2, 2))
     net.step(*problem(LAYERS, 2), lr=1.0)          # non-zero momentum to protect
     before, vel = net.params, net.velocity
@@ -87,25 +71,23 @@ def test_bad_x_everywhere_and_nothing_changes(cls, x, word):
     assert np.array_equal(net.params, before) and np.array_equal(net.velocity, vel)
 
 
-@pytest.mark.parametrize("cls", CLASSES)
 @pytest.mark.parametrize("t,word", [
     (np.zeros((2, 3)), "t"), (np.zeros((3, 2)), "same number"), (np.zeros(2), "t"),
     (np.array([[0, np.nan], [0, 0]]), "NaN"),
 ])
-def test_bad_t(cls, t, word):
-    net = cls(LAYERS, seed=0)
+def test_bad_t(net_class, t, word):
+    net = net_class(LAYERS, seed=0)
     before = net.params
     with pytest.raises(ValueError, match=word):
         net.step(np.zeros((2, 4)), t)
     assert np.array_equal(net.params, before)
 
 
-@pytest.mark.parametrize("cls", CLASSES)
 @pytest.mark.parametrize("kw,word", [({"lr": -1}, "lr"), ({"lr": 0}, "lr"), ({"lr": np.nan}, "lr"),
                                      ({"momentum": 1.0}, "momentum"), ({"momentum": -0.1}, "momentum"),
                                      ({"lr": "10"}, "lr")])
-def test_bad_step_args(cls, kw, word):
-    net = cls(LAYERS, seed=0)
+def test_bad_step_args(net_class, kw, word):
+    net = net_class(LAYERS, seed=0)
     before = net.params
     with pytest.raises(ValueError, match=word):
         net.step(*problem(LAYERS, 2, dtype="float32"), **kw)
@@ -123,9 +105,8 @@ def test_sigmoid_stable_for_extreme_inputs(dtype):
     assert np.all((a >= 0) & (a <= 1)) and np.all(d >= 0)
 
 
-@pytest.mark.parametrize("cls", CLASSES)
-def test_huge_inputs_give_finite_results(cls):
-    net = cls(LAYERS, seed=0, dtype="float32")
+def test_huge_inputs_give_finite_results(net_class):
+    net = net_class(LAYERS, seed=0, dtype="float32")
     x = np.full((2, 4), 1e30, np.float32)
     with np.errstate(over="raise", invalid="raise"):
         out = net.feedforward(x)
@@ -135,15 +116,14 @@ def test_huge_inputs_give_finite_results(cls):
 
 # -- checkpoints -------------------------------------------------------------
 
-@pytest.mark.parametrize("cls", CLASSES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_save_load_round_trip_exact(cls, dtype, tmp_path):
-    net = cls([5, 4, 3], seed=1, dtype=dtype)
+def test_save_load_round_trip_exact(net_class, dtype, tmp_path):
+    net = net_class([5, 4, 3], seed=1, dtype=dtype)
     x, t = problem([5, 4, 3], 6, dtype=dtype)
     net.step(x, t, lr=2.0, momentum=0.9)
     path = tmp_path / "net.npz"
     net.save(path)
-    back = cls.load(path)
+    back = net_class.load(path)
     assert back.layers == net.layers and back.dtype == net.dtype
     assert np.array_equal(back.params, net.params) and np.array_equal(back.velocity, net.velocity)
     # the next step is identical too, so momentum really came back
@@ -184,10 +164,10 @@ def test_interrupted_save_keeps_old_checkpoint(tmp_path, monkeypatch):
     old = path.read_bytes()
 
     def boom(*a, **k):
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt("Ctrl-C while writing")
 
     monkeypatch.setattr(np, "savez", boom)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="Ctrl-C while writing"):
         net.save(path)
     assert path.read_bytes() == old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["n.npz"]
@@ -320,12 +300,6 @@ def test_unknown_checkpoint_version_is_named(tmp_path):
 
 # -- what a newcomer trips on (issue 14) ------------------------------------------
 
-def _classes():
-    import nnetlib.nets.cynet as cy
-    out = [nnetlib.PyNet, nnetlib.NpNet, nnetlib.FrontNet, nnetlib.TorchNet, nnetlib.GpuNet]
-    return out + ([nnetlib.CyNet] if cy._frontprop is not None else [])
-
-
 def test_train_names_its_data_and_documents_itself():
     params = inspect.signature(nnetlib.train).parameters
     assert "train" not in params and list(params)[:3] == ["net", "data", "test"]
@@ -334,7 +308,7 @@ def test_train_names_its_data_and_documents_itself():
     assert "module docstring" not in doc
     for phrase in ("(x, y)", "callback(net, history)", "lr=None", "batch_size=None"):
         assert phrase in doc
-    data, test = tiny_data()
+    data, _ = tiny_data()
     h = nnetlib.train(nnetlib.NpNet([6, 8, 3], seed=0), data=data, epochs=1, progress=False)
     assert len(h.train_loss) == 1 and h.test_loss == [] and "train loss" in repr(h)
 
@@ -366,9 +340,8 @@ def test_unscaled_images_warn():
         nnetlib.train(net, data, test, epochs=1, progress=False)
 
 
-@pytest.mark.parametrize("cls", _classes())
-def test_labels_given_as_targets_name_one_hot(cls):
-    net = cls([4, 3, 2], seed=0)
+def test_labels_given_as_targets_name_one_hot(net_class):
+    net = net_class([4, 3, 2], seed=0)
     x = np.random.default_rng(0).random((5, 4))
     labels = np.array([0, 1, 1, 0, 1])
     for call in (net.step, net.gradients, net.loss):
@@ -443,11 +416,11 @@ def test_checkpoint_of_another_function_is_refused(tmp_path):
     assert not fresh.velocity.any() and not fresh.second_moment.any()
 
 
-def test_torchnet_starts_from_a_cynet_checkpoint_with_weights_only(tmp_path):
-    cls = _classes()[-1]                      # CyNet when built, else FrontNet
+@nets("CyNet", "NpNet", "FrontNet")
+def test_torchnet_starts_from_a_frontprop_checkpoint_with_weights_only(net_class, tmp_path):
     path = tmp_path / "cy.npz"
     x, t = problem([4, 3, 2], 6)
-    net = cls([4, 3, 2], seed=0, dtype="float64")
+    net = net_class([4, 3, 2], seed=0, dtype="float64")
     net.step(x, t)
     net.save(path)
     with pytest.raises(ValueError, match=r"'sgd'.*TorchNet\.load\(path, weights_only=True\)"):

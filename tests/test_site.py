@@ -233,6 +233,7 @@ def _check_page(name, browser):
     return report
 
 
+@pytest.mark.slow                                              # a headless browser, ~11 s
 def test_site_in_headless_chromium(site, tmp_path):
     require_chromium()
     ids, problems, anchors, typeset, images = {}, [], [], 0, 0
