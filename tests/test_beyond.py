@@ -370,6 +370,13 @@ def test_forward_gradient_is_unbiased():
     assert np.max(np.abs(z)) < 5
     projection = ests @ g / (g @ g)
     assert abs(projection.mean() - 1) < 5 * np.sqrt(2 / N)
+    # what makes it unbiased: E[v v^T] = I for the net's directions (diagonal sd
+    # sqrt(2 / M), off-diagonal sd sqrt(1 / M)); a 10 % error in scale fails here
+    M = 20000
+    V = np.stack([net.direction(step=s) for s in range(M)])
+    second = V.T @ V / M
+    off = second[~np.eye(len(g), dtype=bool)]
+    assert np.max(np.abs(np.diag(second) - 1)) < 5 * np.sqrt(2 / M) and np.max(np.abs(off)) < 5 * np.sqrt(1 / M)
 
 
 def test_forward_gradient_step_follows_the_estimate():
