@@ -7,6 +7,7 @@ on ``device="cuda"``, by tests marked ``gpu`` (skipped without CUDA).
 import numpy as np
 import pytest
 import torch
+from helpers import problem, rel_err
 
 import nnetlib
 from nnetlib import NpNet, TorchNet
@@ -28,15 +29,8 @@ TOL = 1e-10
 
 
 def rel(a, b):
-    """max |a - b| / max |b|."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    scale = np.abs(b).max()
-    return np.abs(a - b).max() / (scale if scale > 0 else 1.0)
-
-
-def batch(layers, n, seed=0, dtype=np.float64):
-    rng = np.random.default_rng(seed)
-    return (rng.random((n, layers[0])).astype(dtype), rng.random((n, layers[-1])).astype(dtype))
+    """max |a - b| / max |b| of two arrays."""
+    return rel_err([a], [b])
 
 
 def assert_grads_close(got, want, tol=TOL):
@@ -49,7 +43,7 @@ def assert_grads_close(got, want, tol=TOL):
 @pytest.mark.parametrize("layers", ARCHS)
 @pytest.mark.parametrize("n", BATCHES)
 def test_gradients_match_autograd_and_npnet(layers, n):
-    x, t = batch(layers, n, seed=n)
+    x, t = problem(layers, n, seed=n)
     net = GpuNet(layers, seed=7, dtype="float64", init="naive", device="cpu")
     p = net.params
     got = net.gradients(x, t)
@@ -63,7 +57,7 @@ def test_gradients_match_autograd_and_npnet(layers, n):
 
 def test_tensor_input_equals_numpy_input():
     layers = (5, 4, 3, 2, 6, 3)
-    x, t = batch(layers, 9)
+    x, t = problem(layers, 9)
     net = GpuNet(layers, seed=1, dtype="float64", device="cpu")
     want = net.gradients(x, t)
     got = net.gradients(torch.from_numpy(x), torch.from_numpy(t).float())   # any real dtype is cast
@@ -74,7 +68,7 @@ def test_tensor_input_equals_numpy_input():
 
 def test_chunked_jacobians_equal_unchunked():
     layers = (6, 5, 4, 3, 2)
-    x, t = batch(layers, 23)
+    x, t = problem(layers, 23)
     net = GpuNet(layers, seed=3, dtype="float64", device="cpu")
     want = net.gradients(x, t)
     net.jacobian_budget = 50                                      # widest 5 x 5: chunks of 2
@@ -112,7 +106,7 @@ def loop_of_steps(net, x, t, batch_size, lr, momentum):
                                          ((3, 2), 7, 100),                # one batch > n
                                          ((4, 1, 3), 5, 1)])              # batch 1
 def test_train_epoch_equals_loop_of_npnet_steps(layers, n, bs):
-    x, t = batch(layers, n, seed=n)
+    x, t = problem(layers, n, seed=n)
     g = GpuNet(layers, seed=5, dtype="float64", device="cpu")
     ref = NpNet(layers, params=g.params, dtype="float64")
     for epoch in range(2):
@@ -127,7 +121,7 @@ def test_train_epoch_equals_loop_of_npnet_steps(layers, n, bs):
 
 def test_train_epoch_equals_own_steps_bitwise_and_takes_tensors():
     layers = (6, 5, 4, 3)
-    x, t = batch(layers, 19)
+    x, t = problem(layers, 19)
     a = GpuNet(layers, seed=6, dtype="float64", device="cpu")
     b = GpuNet(layers, params=a.params, dtype="float64", device="cpu")
     loop_of_steps(a, x, t, 4, 2.0, 0.9)
@@ -138,7 +132,7 @@ def test_train_epoch_equals_own_steps_bitwise_and_takes_tensors():
 
 def test_save_load_round_trip_and_interchange(tmp_path):
     layers = (5, 4, 3, 2)
-    x, t = batch(layers, 8)
+    x, t = problem(layers, 8)
     g = GpuNet(layers, seed=8, dtype="float64", device="cpu")
     g.step(x, t)
     g.step(x, t)
@@ -172,7 +166,7 @@ def test_save_load_round_trip_and_interchange(tmp_path):
 
 def test_params_setter_keeps_views_and_velocity():
     layers = (4, 3, 2)
-    x, t = batch(layers, 5)
+    x, t = problem(layers, 5)
     net = GpuNet(layers, seed=0, dtype="float64", device="cpu")
     net.step(x, t)
     v, ptr = net.velocity, net.params_tensor.data_ptr()
@@ -229,7 +223,7 @@ def test_bad_inputs_raise_and_change_nothing(x, t, match):
                                       ({"momentum": -0.1}, "momentum"), ({"momentum": "0.5"}, "momentum")])
 def test_bad_step_args(kw, match):
     net = GpuNet((5, 4, 2), seed=0, device="cpu")
-    x, t = batch((5, 4, 2), 3)
+    x, t = problem((5, 4, 2), 3)
     p, v = net.params, net.velocity
     args = {"lr": 10.0, "momentum": 0.5, **kw}
     with pytest.raises(ValueError, match=match):
@@ -242,7 +236,7 @@ def test_bad_step_args(kw, match):
 @pytest.mark.parametrize("bs", [0, -1, 1.5, True, "2", None])
 def test_bad_batch_size(bs):
     net = GpuNet((5, 4, 2), seed=0, device="cpu")
-    x, t = batch((5, 4, 2), 3)
+    x, t = problem((5, 4, 2), 3)
     p, v = net.params, net.velocity
     with pytest.raises(ValueError, match="batch_size"):
         net.train_epoch(x, t, bs)
@@ -293,7 +287,7 @@ def nan_after(net, calls):
 
 def test_step_refuses_non_finite_gradient():
     layers = (5, 4, 2)
-    x, t = batch(layers, 3)
+    x, t = problem(layers, 3)
     net = GpuNet(layers, seed=0, dtype="float64", device="cpu")
     net.step(x, t)
     p, v = net.params, net.velocity
@@ -305,7 +299,7 @@ def test_step_refuses_non_finite_gradient():
 
 def test_train_epoch_stops_at_first_non_finite_gradient():
     layers = (5, 4, 2)
-    x, t = batch(layers, 10)
+    x, t = problem(layers, 10)
     g = GpuNet(layers, seed=0, dtype="float64", device="cpu")
     ref = GpuNet(layers, params=g.params, dtype="float64", device="cpu")
     loop_of_steps(ref, x[:6], t[:6], 2, 10.0, 0.5)              # batches 0, 1, 2 applied
@@ -347,7 +341,7 @@ def test_graph_replay_logic_with_a_stand_in_graph(monkeypatch):
     ref = NpNet(layers, params=g.params, dtype="float64")
     for i, (n, bs, lr, m) in enumerate([(23, 5, 10.0, 0.5), (23, 5, 2.0, 0.9), (23, 4, 1.0, 0.0),
                                         (30, 5, 10.0, 0.5), (23, 5, 10.0, 0.5)]):
-        x, t = batch(layers, n, seed=i)                          # new data every epoch
+        x, t = problem(layers, n, seed=i)                          # new data every epoch
         losses = loop_of_steps(ref, x, t, bs, lr, m)
         g.train_epoch(torch.from_numpy(x), t, bs, lr, m)
         np.testing.assert_allclose(g.last_epoch_losses, losses, rtol=1e-12)
@@ -365,7 +359,7 @@ def test_graph_replay_logic_with_a_stand_in_graph(monkeypatch):
 @pytest.mark.gpu
 def test_cuda_gradients_and_graph_epoch():
     layers = (20, 16, 16, 10)
-    x, t = batch(layers, 53)
+    x, t = problem(layers, 53)
     g = GpuNet(layers, seed=9, dtype="float64", device="cuda")
     assert g.device.type == "cuda" and GpuNet((2, 2)).device.type == "cuda"   # the default here
     ref = NpNet(layers, params=g.params, dtype="float64")
@@ -392,7 +386,7 @@ def test_cuda_gradients_and_graph_epoch():
 @pytest.mark.gpu
 def test_cuda_graph_float32_runs_and_checkpoints(tmp_path):
     layers = (784, 16, 16, 10)
-    x, t = batch(layers, 2500, dtype=np.float32)
+    x, t = problem(layers, 2500, dtype="float32")
     g = GpuNet(layers, seed=0, device="cuda")
     first = g.train_epoch(x, t, 1000)
     second = g.train_epoch(x, t, 1000)
