@@ -160,7 +160,7 @@ def test_save_load_round_trip_and_interchange(tmp_path):
     tn.save(tmp_path / "t.npz")
     with pytest.raises(ValueError, match="torch-sgd.*weights_only=True"):
         GpuNet.load(tmp_path / "t.npz", device="cpu")
-    with pytest.raises(ValueError, match="device"):
+    with pytest.raises(ValueError, match="device must be a torch device or a name"):
         GpuNet.load(tmp_path / "g.npz", device="nonsense")
 
 
@@ -206,15 +206,17 @@ BAD_XT = [
 
 @pytest.mark.parametrize("x,t,match", BAD_XT)
 def test_bad_inputs_raise_and_change_nothing(x, t, match):
+    """The message starts with the argument at fault (or says the batches differ)."""
+    named = {"x": r"^x (must|contains)", "t": r"^t (must|contains)"}.get(match, match)
     net = GpuNet((5, 4, 2), seed=0, device="cpu")
     p, v = net.params, net.velocity
     for call in (lambda: net.step(x, t), lambda: net.gradients(x, t), lambda: net.loss(x, t),
                  lambda: net.train_epoch(x, t, 2)):
-        with pytest.raises(ValueError, match=match):
+        with pytest.raises(ValueError, match=named):
             call()
         assert_unchanged(net, p, v)
     if match == "x":
-        with pytest.raises(ValueError, match="x"):
+        with pytest.raises(ValueError, match=named):
             net.feedforward(x)
 
 
@@ -226,9 +228,9 @@ def test_bad_step_args(kw, match):
     x, t = problem((5, 4, 2), 3)
     p, v = net.params, net.velocity
     args = {"lr": 10.0, "momentum": 0.5, **kw}
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match=rf"^{match} must"):
         net.step(x, t, **args)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match=rf"^{match} must"):
         net.train_epoch(x, t, 2, **args)
     assert_unchanged(net, p, v)
 
@@ -238,24 +240,17 @@ def test_bad_batch_size(bs):
     net = GpuNet((5, 4, 2), seed=0, device="cpu")
     x, t = problem((5, 4, 2), 3)
     p, v = net.params, net.velocity
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match="^batch_size must"):
         net.train_epoch(x, t, bs)
     assert_unchanged(net, p, v)
 
 
-def test_bad_constructor_args():
-    with pytest.raises(ValueError, match="device"):
+def test_bad_device_and_params():
+    """Bad layers, dtype and params for every net: tests/test_reliability.py."""
+    with pytest.raises(ValueError, match="device must be a torch device or a name"):
         GpuNet((2, 2), device="no-such-device")
-    with pytest.raises(ValueError, match="device"):
+    with pytest.raises(ValueError, match="device must be a torch device or a name"):
         GpuNet((2, 2), device=3.5)
-    with pytest.raises(ValueError, match="dtype"):
-        GpuNet((2, 2), dtype="float16", device="cpu")
-    with pytest.raises(ValueError, match="layers"):
-        GpuNet((2,), device="cpu")
-    with pytest.raises(ValueError, match="params"):
-        GpuNet((2, 2), params=np.zeros(5), device="cpu")
-    with pytest.raises(ValueError, match="params"):
-        GpuNet((2, 2), params=np.full(6, np.nan), device="cpu")
     net = GpuNet((2, 2), seed=0, device="cpu")
     with pytest.raises(ValueError, match="params"):
         net.params = np.zeros(7)

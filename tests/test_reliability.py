@@ -2,6 +2,7 @@
 import inspect
 import json
 import os
+import re
 import signal
 import warnings
 
@@ -16,44 +17,46 @@ import nnetlib
 LAYERS = [4, 3, 2]
 
 
-@pytest.mark.parametrize("layers,word", [
-    ([4], "layers"), ([], "layers"), (5, "layers"), ([4, 0, 2], "layers"), ([4, -1], "layers"),
-    ([4, 2.5], "layers"), (["4", 2], "layers"), ([True, 2], "layers"), (None, "layers"),
+@pytest.mark.parametrize("layers,complaint", [
+    ([4], "list at least 2 layer widths"), ([], "list at least 2 layer widths"),
+    (5, "be a sequence of positive ints"), (None, "be a sequence of positive ints"),
+    ([4, 0, 2], "be positive ints"), ([4, -1], "be positive ints"), ([4, 2.5], "be positive ints"),
+    (["4", 2], "be positive ints"), ([True, 2], "be positive ints"),
 ])
-def test_bad_layers(net_class, layers, word):
-    with pytest.raises(ValueError, match=word):
+def test_bad_layers(net_class, layers, complaint):
+    with pytest.raises(ValueError, match=re.escape(f"layers must {complaint}, got {layers!r}")):
         net_class(layers)
 
 
 def test_bad_params_states_expected_length(net_class):
-    with pytest.raises(ValueError, match=r"params.*23"):
+    with pytest.raises(ValueError, match=r"params must be a flat vector of length 23 .*got shape \(22,\)"):
         net_class(LAYERS, params=np.zeros(22))
-    with pytest.raises(ValueError, match="params"):
+    with pytest.raises(ValueError, match=r"params must be a flat vector of length 23 .*got shape \(23, 1\)"):
         net_class(LAYERS, params=np.zeros((23, 1)))
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="params contains NaN or inf"):
         net_class(LAYERS, params=np.full(23, np.nan))
 
 
 @pytest.mark.parametrize("dtype", ["float16", "int32", "complex128", "banana", None])
 def test_bad_dtype(net_class, dtype):
-    with pytest.raises(ValueError, match="dtype"):
+    with pytest.raises(ValueError, match=re.escape(f"dtype must be one of ('float32', 'float64'), got {dtype!r}")):
         net_class(LAYERS, dtype=dtype)
 
 
 def test_bad_init(net_class):
-    with pytest.raises(ValueError, match="init"):
+    with pytest.raises(ValueError, match=re.escape("init must be one of ('kaiming', 'naive'), got 'xavier'")):
         net_class(LAYERS, init="xavier")
 
 
 BAD_X = [
-    (np.zeros((2, 5)), "x"),                    # wrong width
-    (np.zeros(4), "x"),                         # rank 1
-    (np.zeros((2, 4, 1)), "x"),                 # rank 3
-    (np.zeros((0, 4)), "x"),                    # empty batch
-    (np.array([[0, 0, np.nan, 0]]), "NaN"),     # NaN
-    (np.array([[0, 0, np.inf, 0]]), "inf"),     # inf
-    (np.array([["a", "b", "c", "d"]]), "x"),    # strings
-    ([[1, 2], [3]], "x"),                       # ragged
+    (np.zeros((2, 5)), r"x must have shape \(batch >= 1, 4\), got \(2, 5\)"),      # wrong width
+    (np.zeros(4), r"x must be 2-D \(batch, 4\), got shape \(4,\)"),               # rank 1
+    (np.zeros((2, 4, 1)), r"x must be 2-D \(batch, 4\), got shape \(2, 4, 1\)"),  # rank 3
+    (np.zeros((0, 4)), r"x must have shape \(batch >= 1, 4\), got \(0, 4\)"),     # empty batch
+    (np.array([[0, 0, np.nan, 0]]), "x contains NaN or inf"),                   # NaN
+    (np.array([[0, 0, np.inf, 0]]), "x contains NaN or inf"),                   # inf
+    (np.array([["a", "b", "c", "d"]]), "x must be numeric, got dtype <U1"),     # strings
+    ([[1, 2], [3]], "x could not be read as an array"),                         # ragged
 ]
 
 
@@ -72,8 +75,10 @@ def test_bad_x_everywhere_and_nothing_changes(net_class, x, word):
 
 
 @pytest.mark.parametrize("t,word", [
-    (np.zeros((2, 3)), "t"), (np.zeros((3, 2)), "same number"), (np.zeros(2), "t"),
-    (np.array([[0, np.nan], [0, 0]]), "NaN"),
+    (np.zeros((2, 3)), r"t must have shape \(batch >= 1, 2\), got \(2, 3\)"),
+    (np.zeros((3, 2)), "x and t must hold the same number of samples, got 2 and 3"),
+    (np.zeros(2), r"t must be 2-D targets \(batch, 2\)"),
+    (np.array([[0, np.nan], [0, 0]]), "t contains NaN or inf"),
 ])
 def test_bad_t(net_class, t, word):
     net = net_class(LAYERS, seed=0)
@@ -83,9 +88,11 @@ def test_bad_t(net_class, t, word):
     assert np.array_equal(net.params, before)
 
 
-@pytest.mark.parametrize("kw,word", [({"lr": -1}, "lr"), ({"lr": 0}, "lr"), ({"lr": np.nan}, "lr"),
-                                     ({"momentum": 1.0}, "momentum"), ({"momentum": -0.1}, "momentum"),
-                                     ({"lr": "10"}, "lr")])
+@pytest.mark.parametrize("kw,word", [
+    ({"lr": -1}, "lr must be > 0, got -1"), ({"lr": 0}, "lr must be > 0, got 0"),
+    ({"lr": np.nan}, "lr must be a finite number, got nan"), ({"lr": "10"}, "lr must be a finite number, got '10'"),
+    ({"momentum": 1.0}, r"momentum must be in \[0, 1\), got 1.0"), ({"momentum": -0.1}, "momentum must be >= 0, got -0.1"),
+])
 def test_bad_step_args(net_class, kw, word):
     net = net_class(LAYERS, seed=0)
     before = net.params
