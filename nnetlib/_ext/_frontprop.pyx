@@ -468,8 +468,10 @@ cdef int _check_plan(const Py_ssize_t[::1] plan, Py_ssize_t P, Py_ssize_t B,
         if k >= 1:
             acc += n[k]
     per_sample = acc
-    if total != P or plan[PL_P] != P:
+    if total != P:
         raise ValueError("w has %d entries, the plan's layers need %d" % (P, total))
+    if plan[PL_P] != P:
+        raise ValueError("plan records %d parameters, its layers need %d" % (plan[PL_P], P))
     if n0 != n[0]:
         raise ValueError("x has %d columns, the plan's layers %d" % (n0, n[0]))
     if B < 0:
@@ -493,7 +495,10 @@ cdef int _check_plan(const Py_ssize_t[::1] plan, Py_ssize_t P, Py_ssize_t B,
         if plan[k] != expect:
             raise ValueError("plan's buffer layout is not make_plan's")
         expect += total
-    if plan[PL_SIZE] != expect or nbuf < expect:
+    if plan[PL_SIZE] != expect:
+        raise ValueError("plan records a scratch size of %d, its layout needs %d"
+                         % (plan[PL_SIZE], expect))
+    if nbuf < expect:
         raise ValueError("scratch buffer has %d entries, the plan needs %d" % (nbuf, expect))
     return 0
 
