@@ -36,7 +36,7 @@ TEST_ENV = PYTHONHASHSEED=0
 UNIT_ENV = $(TEST_ENV) MPLBACKEND=Agg
 NB_ENV = env -u MPLBACKEND $(TEST_ENV)
 
-.PHONY: all venv data test unit nbval report html bench lab clean
+.PHONY: all venv data test unit nbval report html bench lab clean lint format
 
 all: test
 
@@ -75,7 +75,15 @@ data: $(STAMP)
 
 # ---------------------------------------------------------------- tests
 
-test: unit nbval
+test: lint unit nbval
+
+# ruff: lint and format check (settings in pyproject.toml); `make format` fixes the format
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
 
 unit: $(STAMP)
 	$(UNIT_ENV) $(BIN)/python -m pytest tests

@@ -55,8 +55,10 @@ OPENMP_TEST_PROGRAM = textwrap.dedent(
     """
 )
 
-HOW_TO_BUILD = ("install a C compiler (gcc or clang; conda: c-compiler) and run "
-                "'pip install -e .' again (or 'python setup.py build_ext --inplace')")
+HOW_TO_BUILD = (
+    "install a C compiler (gcc or clang; conda: c-compiler) and run "
+    "'pip install -e .' again (or 'python setup.py build_ext --inplace')"
+)
 
 
 def _env_flag(name):
@@ -112,7 +114,9 @@ class BuildExt(build_ext):
             cflags.append("-march=native")
 
         if _env_flag("NNETLIB_NO_OPENMP"):
-            _warn("building WITHOUT OpenMP (NNETLIB_NO_OPENMP is set); the kernel runs on one thread.")
+            _warn(
+                "building WITHOUT OpenMP (NNETLIB_NO_OPENMP is set); the kernel runs on one thread."
+            )
         else:
             omp_c, omp_l = _openmp_flags(self.compiler)
             if _openmp_works(self.compiler, omp_c, omp_l):
@@ -120,8 +124,10 @@ class BuildExt(build_ext):
                 lflags += omp_l
                 print(f"nnetlib: OpenMP enabled ({' '.join(omp_c)})")
             else:
-                _warn(f"building WITHOUT OpenMP (the compiler could not build a test program "
-                      f"with {' '.join(omp_c)}); the kernel runs on one thread.")
+                _warn(
+                    f"building WITHOUT OpenMP (the compiler could not build a test program "
+                    f"with {' '.join(omp_c)}); the kernel runs on one thread."
+                )
 
         for ext in self.extensions:
             ext.extra_compile_args = list(ext.extra_compile_args or []) + cflags
@@ -132,9 +138,11 @@ class BuildExt(build_ext):
         try:
             super().build_extension(ext)
         except (CCompilerError, CompileError, LinkError, ExecError, PlatformError, OSError) as exc:
-            _warn(f"could not compile {ext.name} ({type(exc).__name__}: {exc}).\n"
-                  f"Installing nnetlib WITHOUT its Cython kernel: CyNet is unavailable, the other "
-                  f"nets work.\nTo get CyNet, {HOW_TO_BUILD}.")
+            _warn(
+                f"could not compile {ext.name} ({type(exc).__name__}: {exc}).\n"
+                f"Installing nnetlib WITHOUT its Cython kernel: CyNet is unavailable, the other "
+                f"nets work.\nTo get CyNet, {HOW_TO_BUILD}."
+            )
 
 
 def _ext_modules():
@@ -143,9 +151,11 @@ def _ext_modules():
         return []
     from Cython.Build import cythonize
 
-    kernel = Extension("nnetlib._ext._frontprop",
-                       sources=[os.path.join(EXT_DIR, "_frontprop.pyx")],
-                       include_dirs=[EXT_DIR])  # frontprop_helpers.h
+    kernel = Extension(
+        "nnetlib._ext._frontprop",
+        sources=[os.path.join(EXT_DIR, "_frontprop.pyx")],
+        include_dirs=[EXT_DIR],
+    )  # frontprop_helpers.h
     exts = cythonize([kernel], compiler_directives=COMPILER_DIRECTIVES)
     for ext in exts:  # optional (set after cythonize, which drops it): when a failed build
         ext.optional = True  # (BuildExt.build_extension) leaves no output, the install goes on

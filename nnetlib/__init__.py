@@ -16,6 +16,7 @@ FrontNet    generalized frontprop: tanh/ReLU, cross-entropy,      08
 BackpropNet the reverse sweep in NumPy, for comparison            08
 ==========  ===================================================  ==========
 """
+
 import importlib
 
 from . import data
@@ -29,16 +30,40 @@ from .nets.pynet import PyNet
 from .report.costmodel import backprop_macs, frontprop_macs
 from .training import History, evaluate, train
 
-__all__ = ["Network", "PyNet", "NpNet", "CyNet", "GpuNet", "TorchNet", "init_params", "n_params",
-           "read_checkpoint", "History", "evaluate", "train", "load_mnist", "mnist_task", "batches",
-           "one_hot", "openmp_enabled", "data", "FrontNet", "BackpropNet", "ForwardGradientNet",
-           "frontprop_macs", "backprop_macs"]
+__all__ = [
+    "Network",
+    "PyNet",
+    "NpNet",
+    "CyNet",
+    "GpuNet",
+    "TorchNet",
+    "init_params",
+    "n_params",
+    "read_checkpoint",
+    "History",
+    "evaluate",
+    "train",
+    "load_mnist",
+    "mnist_task",
+    "batches",
+    "one_hot",
+    "openmp_enabled",
+    "data",
+    "FrontNet",
+    "BackpropNet",
+    "ForwardGradientNet",
+    "frontprop_macs",
+    "backprop_macs",
+]
 __version__ = "0.1.0"  # the one version source: pyproject.toml reads it (setuptools attr)
 
 # Classes built on PyTorch load it on first use, so that `import nnetlib`
 # (the loader, the NumPy and Cython nets) does not pay for `import torch`.
-_TORCH_CLASSES = {"TorchNet": ".nets.torchnet", "GpuNet": ".nets.gpunet",
-                  "ForwardGradientNet": ".nets.forward_gradient"}
+_TORCH_CLASSES = {
+    "TorchNet": ".nets.torchnet",
+    "GpuNet": ".nets.gpunet",
+    "ForwardGradientNet": ".nets.forward_gradient",
+}
 
 
 def __getattr__(name):

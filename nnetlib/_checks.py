@@ -3,6 +3,7 @@
 Each check raises ``ValueError`` naming the offending argument and leaves the
 caller's state untouched: checks run before anything is written.
 """
+
 import numbers
 import warnings
 
@@ -44,7 +45,8 @@ def check_params(params, n_params, dtype):
     if arr.ndim != 1 or arr.size != n_params:
         raise ValueError(
             f"params must be a flat vector of length {n_params} for these layers, "
-            f"got shape {arr.shape}")
+            f"got shape {arr.shape}"
+        )
     if not np.issubdtype(arr.dtype, np.number):
         raise ValueError(f"params must be numeric, got dtype {arr.dtype}")
     arr = arr.astype(dtype)
@@ -91,16 +93,21 @@ def warn_if_unscaled(x, name):
     integer = np.issubdtype(arr.dtype, np.integer)
     if integer or (np.issubdtype(arr.dtype, np.floating) and np.nanmax(arr) > UNSCALED_ABOVE):
         what = f"integers ({arr.dtype})" if integer else f"values up to {float(np.nanmax(arr)):g}"
-        warnings.warn(f"{name} holds {what}: scale the inputs to [0, 1] (for 0-255 images, "
-                      f"x / 255, as nnetlib.load_mnist does); the article's nets expect that",
-                      UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{name} holds {what}: scale the inputs to [0, 1] (for 0-255 images, "
+            f"x / 255, as nnetlib.load_mnist does); the article's nets expect that",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def check_targets(t, width):
     """Refuse 1-D targets, naming ``nnetlib.one_hot``."""
     if np.ndim(t) == 1:
-        raise ValueError(f"t must be 2-D targets (batch, {width}), got 1-D values (class labels?): "
-                         f"make one-hot targets with nnetlib.one_hot(labels, {width})")
+        raise ValueError(
+            f"t must be 2-D targets (batch, {width}), got 1-D values (class labels?): "
+            f"make one-hot targets with nnetlib.one_hot(labels, {width})"
+        )
 
 
 def check_batch(x, t, layers, dtype):
@@ -111,7 +118,9 @@ def check_batch(x, t, layers, dtype):
     x = check_array(x, "x", layers[0], dtype)
     t = check_array(t, "t", layers[-1], dtype)
     if t.shape[0] != x.shape[0]:
-        raise ValueError(f"x and t must hold the same number of samples, got {x.shape[0]} and {t.shape[0]}")
+        raise ValueError(
+            f"x and t must hold the same number of samples, got {x.shape[0]} and {t.shape[0]}"
+        )
     return x, t
 
 

@@ -5,6 +5,7 @@ Bars are shown unless the caller passes ``progress=False``; the environment
 variable ``NNETLIB_PROGRESS`` (1/0, true/false, yes/no, on/off) overrides;
 without it, bars are off when ``CI`` is set.
 """
+
 import os
 
 _OFF = ("0", "false", "no", "off")
@@ -26,4 +27,5 @@ def progress_bar(progress=True, **kwargs):
     if not progress_enabled(progress):
         return None
     from tqdm.auto import tqdm
+
     return tqdm(**kwargs)

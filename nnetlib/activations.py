@@ -4,6 +4,7 @@ Both are numerically stable for any float input: ``scipy.special.expit``
 never overflows, and g'(h) is computed from a = g(h) as a (1 - a), which
 is what eq. (2) of 01-derivation uses (g'(h^l_q) = a^l_q (1 - a^l_q)).
 """
+
 import numpy as np
 from scipy.special import expit
 

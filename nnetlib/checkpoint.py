@@ -16,6 +16,7 @@ Version 1 (nnetlib before this module) stored ``params``, ``velocity`` (and
 for FrontNet ``second_moment``) and a ``velocity_convention`` string; it is
 read and translated.  Other versions are refused with an error naming them.
 """
+
 import json
 import os
 import tempfile
@@ -82,13 +83,17 @@ def _load_npz(path):
     except FileNotFoundError:
         raise
     except Exception as exc:
-        raise ValueError(f"{path}: not an nnetlib checkpoint ({exc.__class__.__name__}: {exc})") from None
+        raise ValueError(
+            f"{path}: not an nnetlib checkpoint ({exc.__class__.__name__}: {exc})"
+        ) from None
     if not isinstance(meta, dict) or meta.get("magic") != MAGIC:
         raise ValueError(f"{path}: not an nnetlib checkpoint (no nnetlib magic in its meta)")
     version = meta.get("version")
     if version not in READABLE:
-        raise ValueError(f"{path}: checkpoint format version {version!r}; this nnetlib reads versions "
-                         f"{', '.join(map(str, READABLE))}: load it with the nnetlib that wrote it")
+        raise ValueError(
+            f"{path}: checkpoint format version {version!r}; this nnetlib reads versions "
+            f"{', '.join(map(str, READABLE))}: load it with the nnetlib that wrote it"
+        )
     return meta, data
 
 
@@ -99,11 +104,17 @@ def _from_v1(meta, data):
     optimizer = {"kind": kind}
     arrays = {"velocity": data["velocity"]}
     if kind == "adam":
-        optimizer.update(betas=config.get("betas", [0.9, 0.999]), eps=config.get("eps", 1e-8),
-                         n_steps=meta.get("n_steps", 0))
+        optimizer.update(
+            betas=config.get("betas", [0.9, 0.999]),
+            eps=config.get("eps", 1e-8),
+            n_steps=meta.get("n_steps", 0),
+        )
         arrays["second_moment"] = data.get("second_moment", np.zeros_like(data["velocity"]))
-    function = {"activation": config.get("activation", "sigmoid"), "loss": config.get("loss", "mse"),
-                "dropout": config.get("dropout", 0.0)}
+    function = {
+        "activation": config.get("activation", "sigmoid"),
+        "loss": config.get("loss", "mse"),
+        "dropout": config.get("dropout", 0.0),
+    }
     state = {"config": config, "n_steps": meta.get("n_steps", 0)} if config else {}
     meta = dict(meta, version=2, function=function, optimizer=optimizer, state=state)
     return meta, {"params": data["params"], **{f"opt_{k}": v for k, v in arrays.items()}}
@@ -131,8 +142,10 @@ def read_checkpoint(path):
     want = sum((a + 1) * b for a, b in zip(layers[:-1], layers[1:]))
     for name, arr in (("params", params), *state.items()):
         if arr.shape != (want,) or arr.dtype != dtype:
-            raise ValueError(f"{path}: {name} has shape {arr.shape} and dtype {arr.dtype}, "
-                             f"but layers {layers} in {dtype} need ({want},)")
+            raise ValueError(
+                f"{path}: {name} has shape {arr.shape} and dtype {arr.dtype}, "
+                f"but layers {layers} in {dtype} need ({want},)"
+            )
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{path}: {name} contains NaN or inf")
     meta["layers"], meta["dtype"] = layers, dtype.name

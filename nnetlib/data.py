@@ -30,12 +30,24 @@ import numpy as np
 
 from ._progress import progress_enabled
 
-__all__ = ["MIRRORS", "REGISTRY", "MNISTNotFoundError", "batches", "cache_dir", "find_mnist",
-           "load_mnist", "mnist_task", "one_hot", "main"]
+__all__ = [
+    "MIRRORS",
+    "REGISTRY",
+    "MNISTNotFoundError",
+    "batches",
+    "cache_dir",
+    "find_mnist",
+    "load_mnist",
+    "mnist_task",
+    "one_hot",
+    "main",
+]
 
 #: Base URLs tried in order when a file is missing; each serves ``<name>.gz``.
-MIRRORS = ["https://ossci-datasets.s3.amazonaws.com/mnist/",
-           "https://storage.googleapis.com/cvdf-datasets/mnist/"]
+MIRRORS = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+]
 #: pooch registry: sha256 of the .gz files the mirrors serve.
 REGISTRY = {
     "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
@@ -47,13 +59,31 @@ DOWNLOAD_TIMEOUT = 60  #: seconds before a stalled connection to a mirror is aba
 
 # name -> (IDX magic number, item count, sha256 of the decompressed bytes)
 _IDX = {
-    "train-images-idx3-ubyte": (2051, 60000, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-    "train-labels-idx1-ubyte": (2049, 60000, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-    "t10k-images-idx3-ubyte": (2051, 10000, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-    "t10k-labels-idx1-ubyte": (2049, 10000, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+    "train-images-idx3-ubyte": (
+        2051,
+        60000,
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    ),
+    "train-labels-idx1-ubyte": (
+        2049,
+        60000,
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    ),
+    "t10k-images-idx3-ubyte": (
+        2051,
+        10000,
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    ),
+    "t10k-labels-idx1-ubyte": (
+        2049,
+        10000,
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    ),
 }
-_SPLITS = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-           "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+_SPLITS = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
 _memory_cache: dict[str, dict[tuple, tuple[np.ndarray, np.ndarray]]] = {}
 
 
@@ -64,6 +94,7 @@ class MNISTNotFoundError(FileNotFoundError):
 def cache_dir() -> Path:
     """The download cache, ``pooch.os_cache("nnetlib")`` (honours XDG_CACHE_HOME)."""
     import pooch
+
     return Path(pooch.os_cache("nnetlib"))
 
 
@@ -73,12 +104,16 @@ def find_mnist(split: str, data_dir=None, download: bool = True) -> dict[str, Pa
     if split not in ("train", "test"):
         raise ValueError(f"unknown MNIST split {split!r}: expected 'train' or 'test'")
     env = os.environ.get("NNETLIB_DATA")
-    dirs = [("data_dir argument", Path(data_dir).expanduser() if data_dir is not None else None),
-            ("NNETLIB_DATA", Path(env).expanduser() if env else None), ("cache", cache_dir())]
+    dirs = [
+        ("data_dir argument", Path(data_dir).expanduser() if data_dir is not None else None),
+        ("NNETLIB_DATA", Path(env).expanduser() if env else None),
+        ("cache", cache_dir()),
+    ]
     found = {}
     for kind, name in zip(("images", "labels"), _SPLITS[split]):
-        hits = [p for _, d in dirs if d is not None for p in (d / f"{name}.gz", d / name)
-                if p.is_file()]
+        hits = [
+            p for _, d in dirs if d is not None for p in (d / f"{name}.gz", d / name) if p.is_file()
+        ]
         errors: list[str] = []
         path = hits[0] if hits else (_download(name, errors) if download else None)
         found[kind] = path or _not_found(name, dirs, download, errors)
@@ -88,24 +123,32 @@ def find_mnist(split: str, data_dir=None, download: bool = True) -> dict[str, Pa
 def _not_found(name, dirs, download, errors):
     lines = [f"MNIST file {name!r} (.gz or raw) not found. Searched, in order:"]
     lines += [f"  - {what}: {folder if folder is not None else 'not set'}" for what, folder in dirs]
-    lines += (["Download failed from every mirror:"] + [f"  - {e}" for e in errors]
-              if download else ["Downloading was disabled."])
-    lines.append("Set NNETLIB_DATA to a folder holding the four MNIST IDX files ("
-                 + ", ".join(f"{n}.gz" for n in _IDX)
-                 + "), or pass data_dir=..., or allow network access for the download.")
+    lines += (
+        ["Download failed from every mirror:"] + [f"  - {e}" for e in errors]
+        if download
+        else ["Downloading was disabled."]
+    )
+    lines.append(
+        "Set NNETLIB_DATA to a folder holding the four MNIST IDX files ("
+        + ", ".join(f"{n}.gz" for n in _IDX)
+        + "), or pass data_dir=..., or allow network access for the download."
+    )
     raise MNISTNotFoundError("\n".join(lines))
 
 
 def _http(url, output_file, fetcher):
     """The pooch downloader: HTTP with a timeout and nnetlib's progress-bar rule."""
     import pooch
-    return pooch.HTTPDownloader(progressbar=progress_enabled(), timeout=DOWNLOAD_TIMEOUT,
-                                chunk_size=1 << 16)(url, output_file, fetcher)
+
+    return pooch.HTTPDownloader(
+        progressbar=progress_enabled(), timeout=DOWNLOAD_TIMEOUT, chunk_size=1 << 16
+    )(url, output_file, fetcher)
 
 
 def _download(name: str, errors: list[str]) -> Path | None:
     """Fetch ``name``.gz into the cache from the first mirror that serves the registered bytes."""
     import pooch
+
     for mirror in MIRRORS:
         fetcher = pooch.create(path=cache_dir(), base_url=mirror, registry=REGISTRY)
         try:
@@ -121,7 +164,7 @@ def _idx_fault(data: bytes, name: str) -> str | None:
     header = 16 if magic == 2051 else 8
     if len(data) < header:
         return f"truncated: {len(data)} bytes, shorter than the {header}-byte IDX header"
-    fields = [int.from_bytes(data[i:i + 4], "big") for i in range(0, header, 4)]
+    fields = [int.from_bytes(data[i : i + 4], "big") for i in range(0, header, 4)]
     if fields[0] != magic:
         return f"bad magic number {fields[0]} (0x{fields[0]:08x}), expected {magic} for {name}"
     if fields[1] != count:
@@ -147,6 +190,7 @@ def _gunzip(path: Path, blob: bytes, name: str, copy: Path) -> bytes:
     """Decompress ``path`` (bytes ``blob``) with pooch's Decompress into ``copy``, renamed
     there once verified; in memory when the cache cannot be written."""
     import pooch
+
     if blob[:2] != b"\x1f\x8b":
         raise ValueError(f"{path}: not a gzip file (bad gzip magic bytes)")
     tmp = None
@@ -214,8 +258,9 @@ def one_hot(labels, n_classes: int = 10, dtype="float32") -> np.ndarray:
     if labels.size and not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"labels must lie in [0, {n_classes - 1}], got range "
-                         f"[{labels.min()}, {labels.max()}]")
+        raise ValueError(
+            f"labels must lie in [0, {n_classes - 1}], got range [{labels.min()}, {labels.max()}]"
+        )
     out = np.zeros((labels.shape[0], n_classes), dtype=dtype)
     out[np.arange(labels.shape[0]), labels.astype(np.intp, copy=False)] = 1
     return out
@@ -228,8 +273,11 @@ def batches(x, t, batch_size: int, shuffle: bool = False, seed=None):
     With ``shuffle`` the order is ``np.random.default_rng(seed).permutation(len(x))``;
     ``seed`` is anything ``default_rng`` takes (``train`` passes ``[seed, epoch]``:
     a new order each epoch). Without shuffling the batches are views, in file order."""
-    if (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
-            or batch_size <= 0):
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size <= 0
+    ):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if len(t) != len(x):
         raise ValueError(f"x and t must have the same length: len(x)={len(x)}, len(t)={len(t)}")
@@ -239,7 +287,9 @@ def batches(x, t, batch_size: int, shuffle: bool = False, seed=None):
 
 def _batches(x, t, batch_size, order):
     for start in range(0, len(x), batch_size):
-        idx = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+        idx = (
+            slice(start, start + batch_size) if order is None else order[start : start + batch_size]
+        )
         yield x[idx], t[idx]
 
 
@@ -266,8 +316,10 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             paths = find_mnist(split, download=not args.no_download)
             images, labels = load_mnist(split)
-            print(f"{split}: images {images.shape} {images.dtype}, labels {labels.shape} "
-                  f"{labels.dtype}; sha256 verified ({time.perf_counter() - t0:.2f} s)")
+            print(
+                f"{split}: images {images.shape} {images.dtype}, labels {labels.shape} "
+                f"{labels.dtype}; sha256 verified ({time.perf_counter() - t0:.2f} s)"
+            )
             print("\n".join(f"  {kind}: {path}" for kind, path in paths.items()))
     except (MNISTNotFoundError, ValueError) as exc:
         print(f"nnetlib data: {exc}", file=sys.stderr)

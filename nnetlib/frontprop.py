@@ -37,8 +37,8 @@ def forward_jacobian(slopes, weights, k, stop):
     """
     J = slopes[k + 1]
     for l in range(k + 2, stop + 1):
-        wt = weights[l - 1][:-1].T                            # (n_l, n_{l-1})
-        if J.ndim == 2:                                       # diag(s) W^T diag(s)
+        wt = weights[l - 1][:-1].T  # (n_l, n_{l-1})
+        if J.ndim == 2:  # diag(s) W^T diag(s)
             J = slopes[l][:, :, None] * wt[None, :, :] * J[:, None, :]
         else:
             J = slopes[l][:, :, None] * (wt @ J)
@@ -57,7 +57,7 @@ def frontprop_deltas(slopes, weights, d_out):
     deltas[L - 1] = d_out
     if L == 1:
         return deltas
-    u = d_out @ weights[L - 1][:-1].T                         # (B, n_{L-1})
+    u = d_out @ weights[L - 1][:-1].T  # (B, n_{L-1})
     for k in range(L - 1):
         J = forward_jacobian(slopes, weights, k, L - 1)
         deltas[k] = u * J if J.ndim == 2 else (u[:, None, :] @ J)[:, 0, :]

@@ -16,6 +16,7 @@ its state means, which is what a checkpoint must record:
 ``momentum`` is given to every ``update`` (``train`` passes it), so that one
 call signature drives all three; Adam checks it and ignores it.
 """
+
 import numbers
 
 import numpy as np
@@ -146,8 +147,8 @@ class Adam(SGD):
         m += (1 - b1) * g
         u *= b2
         u += (1 - b2) * (g * g)
-        denom = np.sqrt(u) / np.sqrt(1 - b2 ** n) + self.eps
-        flat -= (lr / (1 - b1 ** n)) * (m / denom)
+        denom = np.sqrt(u) / np.sqrt(1 - b2**n) + self.eps
+        flat -= (lr / (1 - b1**n)) * (m / denom)
         self.n_steps = n
 
     def load(self, arrays, hyper=None):

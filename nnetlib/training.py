@@ -17,6 +17,7 @@ Reliability (see the reliability issue):
   stops and the history so far is returned, with ``history.interrupted``
   set.  The network is left at its last complete step.
 """
+
 import contextlib
 import dataclasses
 import os
@@ -54,10 +55,15 @@ class History:
         if not self.epoch:
             return "History(no epochs)"
         acc = f", test accuracy {self.test_accuracy[-1]:.4f}" if self.test_accuracy else ""
-        loss = (f"test loss {self.test_loss[-1]:.5f}" if self.test_loss
-                else f"train loss {self.train_loss[-1]:.5f}")
-        return (f"History({len(self.epoch)} epochs, {loss}{acc}, "
-                f"{np.mean(self.seconds):.3f} s/epoch{', interrupted' if self.interrupted else ''})")
+        loss = (
+            f"test loss {self.test_loss[-1]:.5f}"
+            if self.test_loss
+            else f"train loss {self.train_loss[-1]:.5f}"
+        )
+        return (
+            f"History({len(self.epoch)} epochs, {loss}{acc}, "
+            f"{np.mean(self.seconds):.3f} s/epoch{', interrupted' if self.interrupted else ''})"
+        )
 
 
 def _labels(y, name, n_out):
@@ -67,8 +73,10 @@ def _labels(y, name, n_out):
     if y.size and y.min() < 0:
         raise ValueError(f"{name} labels must be ints in [0, {n_out}), got {int(y.min())}")
     if y.size and y.max() >= n_out:
-        raise ValueError(f"{name} labels go up to {int(y.max())} but the net has {n_out} outputs: "
-                         f"build it with layers ending in {int(y.max()) + 1} (one output per class)")
+        raise ValueError(
+            f"{name} labels go up to {int(y.max())} but the net has {n_out} outputs: "
+            f"build it with layers ending in {int(y.max()) + 1} (one output per class)"
+        )
     return y.astype(np.int64)
 
 
@@ -120,14 +128,14 @@ def _evaluate(net, xs, targets, labels, batch_size=10000):
     mse = net.function["loss"] == "mse"
     total, correct = 0.0, 0
     for start in range(0, xs.shape[0], batch_size):
-        xb, tb = xs[start:start + batch_size], targets[start:start + batch_size]
+        xb, tb = xs[start : start + batch_size], targets[start : start + batch_size]
         out = net.feedforward(xb)
         if mse:
             total += float(np.sum((out - tb) ** 2, dtype=np.float64))
         else:  # the network's own loss (cross-entropy), a mean over samples
             total += net.loss(xb, tb) * xb.shape[0]
         if labels is not None:
-            correct += int(np.sum(np.argmax(out, axis=1) == labels[start:start + batch_size]))
+            correct += int(np.sum(np.argmax(out, axis=1) == labels[start : start + batch_size]))
     loss = total / (targets.size if mse else targets.shape[0])
     return loss, (correct / xs.shape[0] if labels is not None else None)
 
@@ -181,8 +189,20 @@ def _epoch(net, x, targets, batch_size, order_seed, step_args, bar, stop):
     return running
 
 
-def train(net, data, test=None, epochs=16, batch_size=None, lr=None, momentum=0.5,
-          shuffle=False, seed=None, progress=True, checkpoint=None, callback=None):
+def train(
+    net,
+    data,
+    test=None,
+    epochs=16,
+    batch_size=None,
+    lr=None,
+    momentum=0.5,
+    shuffle=False,
+    seed=None,
+    progress=True,
+    checkpoint=None,
+    callback=None,
+):
     """Train ``net`` for ``epochs`` passes over ``data``; returns a ``History``.
 
     ``data`` and ``test`` are ``(x, y)`` pairs: ``x`` is (N, n_0), scaled to
@@ -223,21 +243,43 @@ def train(net, data, test=None, epochs=16, batch_size=None, lr=None, momentum=0.
     if checkpoint is not None and os.path.exists(checkpoint):
         history, start_epoch = _resume(net, checkpoint)
     n_batches = -(-x.shape[0] // batch_size)
-    bar = progress_bar(progress, total=max(0, epochs - start_epoch) * n_batches,
-                       desc=type(net).__name__, unit="batch", leave=False)
+    bar = progress_bar(
+        progress,
+        total=max(0, epochs - start_epoch) * n_batches,
+        desc=type(net).__name__,
+        unit="batch",
+        leave=False,
+    )
     try:
         with _deferred_interrupt() as stop:
             for epoch in range(start_epoch, epochs):
                 t0 = time.perf_counter()
-                running = _epoch(net, x, targets, batch_size, [0 if seed is None else seed, epoch]
-                                 if shuffle else None, {"lr": lr, "momentum": momentum}, bar, stop)
+                running = _epoch(
+                    net,
+                    x,
+                    targets,
+                    batch_size,
+                    [0 if seed is None else seed, epoch] if shuffle else None,
+                    {"lr": lr, "momentum": momentum},
+                    bar,
+                    stop,
+                )
                 if running is None:
                     history.interrupted = True
                     break
-                _record(history, net, epoch, running / x.shape[0], time.perf_counter() - t0,
-                        evaluation, bar)
+                _record(
+                    history,
+                    net,
+                    epoch,
+                    running / x.shape[0],
+                    time.perf_counter() - t0,
+                    evaluation,
+                    bar,
+                )
                 if checkpoint is not None:
-                    net.save(checkpoint, extra={"history": history.as_dict(), "epochs_done": epoch + 1})
+                    net.save(
+                        checkpoint, extra={"history": history.as_dict(), "epochs_done": epoch + 1}
+                    )
                 if callback is not None:
                     callback(net, history)
     except KeyboardInterrupt:  # raised outside the main thread's handler
@@ -260,4 +302,6 @@ def _record(history, net, epoch, train_loss, seconds, evaluation, bar):
     if acc is not None:
         history.test_accuracy.append(acc)
     if bar is not None:
-        bar.set_postfix({"test_loss": f"{test_loss:.4f}", **({} if acc is None else {"acc": f"{acc:.3f}"})})
+        bar.set_postfix(
+            {"test_loss": f"{test_loss:.4f}", **({} if acc is None else {"acc": f"{acc:.3f}"})}
+        )

@@ -5,6 +5,7 @@ Debian's ``chromium`` (``.ci/run`` installs it when missing) and the
 needs: no driver binary, nothing fetched. Used by tests/test_site.py (the
 HTML report) and tests/test_lab.py (JupyterLab).
 """
+
 import itertools
 import json
 import os
@@ -17,9 +18,19 @@ import pytest
 
 #: flags for a machine with no network and, in CI, root: no sandbox, no GPU,
 #: no background traffic to Google's services, a fresh profile every time
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
-         "--disable-extensions", "--disable-dev-shm-usage", "--window-size=1280,900"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,900",
+]
 
 
 def chromium_path():
@@ -35,9 +46,13 @@ def require_chromium():
     """Chromium's path, or skip the test saying how to get it."""
     path = chromium_path()
     if path is None:
-        pytest.skip("no Chromium on this machine: `apt-get install chromium` (Debian; .ci/run does it "
-                    "when it can) to run the browser tests")
-    pytest.importorskip("websocket", reason="websocket-client is missing: pip install websocket-client")
+        pytest.skip(
+            "no Chromium on this machine: `apt-get install chromium` (Debian; .ci/run does it "
+            "when it can) to run the browser tests"
+        )
+    pytest.importorskip(
+        "websocket", reason="websocket-client is missing: pip install websocket-client"
+    )
     return path
 
 
@@ -50,11 +65,19 @@ class Browser:
         self.timeout, self.events, self._ids = timeout, [], itertools.count(1)
         os.makedirs(profile, exist_ok=True)
         port_file = os.path.join(profile, "DevToolsActivePort")
-        if os.path.exists(port_file):        # left by an earlier run with this profile
+        if os.path.exists(port_file):  # left by an earlier run with this profile
             os.remove(port_file)
         self.proc = subprocess.Popen(
-            [chromium_path(), *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
-             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                chromium_path(),
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             port = self._port(port_file)
             url = self._page_ws(port)
@@ -83,7 +106,7 @@ class Browser:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as r:
                     pages = [t for t in json.load(r) if t.get("type") == "page"]
-            except OSError:                      # not listening yet
+            except OSError:  # not listening yet
                 pages = []
             if pages:
                 return pages[0]["webSocketDebuggerUrl"]
@@ -117,8 +140,9 @@ class Browser:
 
     def evaluate(self, expression):
         """The JSON value of a JavaScript expression (promises awaited)."""
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True,
-                           awaitPromise=True)
+        result = self.send(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"JavaScript error: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -136,10 +160,16 @@ class Browser:
 
     def failed_loads(self):
         """``"URL: error"`` for each request of the last page load that failed (about: pages aside)."""
-        urls = {e["params"]["requestId"]: e["params"]["request"]["url"]
-                for e in self.events if e.get("method") == "Network.requestWillBeSent"}
-        failed = [(urls.get(e["params"]["requestId"], "?"), e["params"].get("errorText"))
-                  for e in self.events if e.get("method") == "Network.loadingFailed"]
+        urls = {
+            e["params"]["requestId"]: e["params"]["request"]["url"]
+            for e in self.events
+            if e.get("method") == "Network.requestWillBeSent"
+        }
+        failed = [
+            (urls.get(e["params"]["requestId"], "?"), e["params"].get("errorText"))
+            for e in self.events
+            if e.get("method") == "Network.loadingFailed"
+        ]
         return [f"{url[:100]}: {error}" for url, error in failed if not url.startswith("about:")]
 
     def close(self):

@@ -17,9 +17,11 @@ def net_class_named(name):
     if name == "CyNet":
         cynet = pytest.importorskip("nnetlib.nets.cynet")
         if not cynet.available():
-            pytest.skip("CyNet: the Cython kernel nnetlib._ext._frontprop is not built "
-                        "(pip install -e . or python setup.py build_ext --inplace)",
-                        allow_module_level=True)
+            pytest.skip(
+                "CyNet: the Cython kernel nnetlib._ext._frontprop is not built "
+                "(pip install -e . or python setup.py build_ext --inplace)",
+                allow_module_level=True,
+            )
     import nnetlib
 
     return getattr(nnetlib, name)
@@ -32,7 +34,10 @@ def nets(*names):
 
 def rel_err(a, b):
     """max |a - b| / max |b| over lists of arrays (0 when both are 0)."""
-    num = max(float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64)))) for x, y in zip(a, b))
+    num = max(
+        float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))))
+        for x, y in zip(a, b)
+    )
     den = max(float(np.max(np.abs(np.asarray(y, np.float64)))) for y in b)
     return num / den if den else num
 

@@ -1,16 +1,23 @@
 """nnetlib.report.article: the article's figures as quoted, and the memo-bug PyNet (notebook 03)."""
+
 import numpy as np
 import pytest
-
 from helpers import problem, rel_err
+
 from nnetlib import NpNet, PyNet
 from nnetlib.report import article
 
 
 def test_citation_names_author_title_place_year_and_code():
     for text in (article.CITATION, article.CITATION_MD):
-        for part in ("Mateo de Mayo", "Implementación Red Feedforward", "FaMAF",
-                     "Universidad Nacional de Córdoba", "2021", "github.com/mateosss/nnet"):
+        for part in (
+            "Mateo de Mayo",
+            "Implementación Red Feedforward",
+            "FaMAF",
+            "Universidad Nacional de Córdoba",
+            "2021",
+            "github.com/mateosss/nnet",
+        ):
             assert part in text
 
 
@@ -19,7 +26,10 @@ def test_timing_table_as_printed():
     assert set(article.TIMING_TABLE["cy"]) == set(article.TIMING_COLUMNS)
     assert article.TIMING_TABLE["cy"]["i7-7700HQ x1"] == 3.97
     # the article's cy figure per "epoch" is what its code spends on ONE batch here (within 5 %)
-    assert abs(article.TIMING_TABLE["cy"]["i7-7700HQ x1"] / article.MEASURED_HERE_BATCH_S["cy"] - 1) < 0.05
+    assert (
+        abs(article.TIMING_TABLE["cy"]["i7-7700HQ x1"] / article.MEASURED_HERE_BATCH_S["cy"] - 1)
+        < 0.05
+    )
 
 
 @pytest.mark.parametrize("layers", [(3, 2, 2), (4, 3, 3, 2)])
@@ -35,7 +45,9 @@ def test_memo_without_sample_is_wrong_at_batch_two_and_ours_is_not(layers):
     x, t = problem(layers, 2, seed=0)
     ref = NpNet(layers, seed=5, dtype="float64")
     expected = ref.gradients(x, t)
-    buggy = article.MemoWithoutSamplePyNet(layers, params=ref.params, dtype="float64").gradients(x, t)
+    buggy = article.MemoWithoutSamplePyNet(layers, params=ref.params, dtype="float64").gradients(
+        x, t
+    )
     ours = PyNet(layers, params=ref.params, dtype="float64").gradients(x, t)
     assert rel_err(ours, expected) <= 1e-12
     assert max(np.max(np.abs(b - e)) for b, e in zip(buggy, expected)) >= 1e-3
@@ -55,8 +67,12 @@ def test_memo_without_sample_gives_every_sample_the_first_ones_derivatives():
 
 def test_spread_summary_and_describe():
     from nnetlib.report import spread
+
     assert spread.summary([4.0, 1.0, 2.0], per=2) == {"median": 1.0, "min": 0.5, "max": 2.0, "n": 3}
-    assert spread.describe([4.0, 1.0, 2.0], per=2, scale=1e3, unit="ms") == "1e+03 ms (500–2e+03, 3 runs)"
+    assert (
+        spread.describe([4.0, 1.0, 2.0], per=2, scale=1e3, unit="ms")
+        == "1e+03 ms (500–2e+03, 3 runs)"
+    )
     assert spread.describe([0.25]) == "0.25 s (1 run)"
     calls = []
     assert spread.repeat_seconds(lambda: calls.append(1), 3).shape == (3,) and len(calls) == 3

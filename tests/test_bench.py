@@ -1,4 +1,5 @@
 """The benchmark (nnetlib.bench, ``python -m nnetlib bench``) on tiny configurations."""
+
 import json
 import os
 import subprocess
@@ -10,19 +11,27 @@ import torch
 from nnetlib import bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = [("tiny", (784, 3, 10))]          # PyNet takes well under a second per sample here
+TINY = [("tiny", (784, 3, 10))]  # PyNet takes well under a second per sample here
 
 
 def fast(**kw):
-    args = dict(quick=True, batches=1, batch_size=100, progress=False, memory=False, data="random",
-                nets=TINY)
+    args = dict(
+        quick=True,
+        batches=1,
+        batch_size=100,
+        progress=False,
+        memory=False,
+        data="random",
+        nets=TINY,
+    )
     args.update(kw)
     return bench.run_benchmark(**args)
 
 
 def check_result(result, nets):
     assert set(result["columns"]) | set(result["skipped"]) == {
-        i for i in bench.IMPLS if result["meta"]["threads"] > 1 or not i.endswith("N")}
+        i for i in bench.IMPLS if result["meta"]["threads"] > 1 or not i.endswith("N")
+    }
     assert set(result["nets"]) == set(nets)
     for name in nets:
         impls = result["nets"][name]["impls"]
@@ -37,7 +46,7 @@ def check_result(result, nets):
     return True
 
 
-@pytest.mark.slow                                              # every implementation, ~6 s
+@pytest.mark.slow  # every implementation, ~6 s
 def test_every_implementation_gets_a_median_and_a_column():
     result = fast(repeats=2, threads=2)
     check_result(result, ["tiny"])
@@ -46,19 +55,34 @@ def test_every_implementation_gets_a_median_and_a_column():
         assert impl in impls
         assert impls[impl]["rounds"] == 2
     assert impls["py"]["samples"] == 1 and impls["py"]["basis"] == "1 sample"
-    assert impls["np"]["samples"] == 100                               # 1 batch of 100
-    assert impls["tr1"]["ratio"] == pytest.approx(1.0) and impls["trN"]["ratio"] == pytest.approx(1.0)
+    assert impls["np"]["samples"] == 100  # 1 batch of 100
+    assert impls["tr1"]["ratio"] == pytest.approx(1.0) and impls["trN"]["ratio"] == pytest.approx(
+        1.0
+    )
     assert impls["py"]["ref"] == "tr1" and impls["np"]["ref"] == "trN"
     assert impls["np"]["ratio"] == pytest.approx(impls["np"]["epoch_s"] / impls["trN"]["epoch_s"])
     table = bench.format_table(result)
-    for impl in bench.IMPLS:                                        # every column, or why not
+    for impl in bench.IMPLS:  # every column, or why not
         label = bench.impl_table(2)[impl]["label"]
         assert label in table
         if impl in result["skipped"]:
             assert f"{label}: skipped" in table
-    for text in ("s/epoch", "÷ torch", "tiny", "784-3-10", "threads ×1 and ×2", "torch 2", "numpy",
-                 "python", "extrapolated", "† py extrapolated to 60,000 samples from tiny 1 sample",
-                 "de Mayo (2021)", "E5-2680 x24: cy 0.63", "i7-7700HQ x1: py 405", "random data"):
+    for text in (
+        "s/epoch",
+        "÷ torch",
+        "tiny",
+        "784-3-10",
+        "threads ×1 and ×2",
+        "torch 2",
+        "numpy",
+        "python",
+        "extrapolated",
+        "† py extrapolated to 60,000 samples from tiny 1 sample",
+        "de Mayo (2021)",
+        "E5-2680 x24: cy 0.63",
+        "i7-7700HQ x1: py 405",
+        "random data",
+    ):
         assert text in table, text
     assert bench.cpu_model() in table
     if not torch.cuda.is_available():
@@ -71,26 +95,40 @@ def test_json_is_written_and_valid(tmp_path):
     bench.write_json(result, path)
     back = json.loads(path.read_text())
     assert back["columns"] == ["np", "tr1", "trN"]
-    assert back["nets"]["tiny"]["impls"]["np"]["raw"] == result["nets"]["tiny"]["impls"]["np"]["raw"]
-    for key in ("date", "cpu", "python", "numpy", "torch", "threads", "batch_size", "lr", "momentum",
-                "repeats", "batches", "data"):
+    assert (
+        back["nets"]["tiny"]["impls"]["np"]["raw"] == result["nets"]["tiny"]["impls"]["np"]["raw"]
+    )
+    for key in (
+        "date",
+        "cpu",
+        "python",
+        "numpy",
+        "torch",
+        "threads",
+        "batch_size",
+        "lr",
+        "momentum",
+        "repeats",
+        "batches",
+        "data",
+    ):
         assert key in back["meta"], key
     assert back["article_table"] == bench.ARTICLE_TABLE
 
 
 def test_memory_probe_reports_rss():
-    result = fast(impls=("np",), repeats=1, threads=1, memory=True,
-                  nets=[("ae", (784, 8, 784))])
+    result = fast(impls=("np",), repeats=1, threads=1, memory=True, nets=[("ae", (784, 8, 784))])
     mem = result["nets"]["ae"]["impls"]["np"]["memory"]
     assert "error" not in mem, mem
     assert mem["rss_added_bytes"] >= 0 and "method" in mem
     table = bench.format_table(result)
-    assert "+RSS MiB" in table and "1st step MiB" in table                # rows say their units
+    assert "+RSS MiB" in table and "1st step MiB" in table  # rows say their units
 
 
 def test_one_thread_drops_the_xN_columns_and_quick_skips_slow_pynet():
-    result = fast(impls=("py", "np", "tr"), threads=1, repeats=1,
-                  nets=("autoencoder",))                              # PyNet: minutes per sample
+    result = fast(
+        impls=("py", "np", "tr"), threads=1, repeats=1, nets=("autoencoder",)
+    )  # PyNet: minutes per sample
     assert result["columns"] == ["py", "np", "tr1"]
     net = result["nets"]["autoencoder"]
     assert "py" in net["skipped"] and "py" not in net["impls"]
@@ -100,13 +138,24 @@ def test_one_thread_drops_the_xN_columns_and_quick_skips_slow_pynet():
     assert "×N columns" in table
 
 
-@pytest.mark.parametrize("kw,match", [
-    ({"repeats": 0}, "repeats"), ({"threads": -1}, "threads"), ({"batches": 1.5}, "batches"),
-    ({"impls": ("np", "nope")}, "unknown implementation"), ({"nets": ("nope",)}, "unknown net"),
-    ({"nets": [("x", (10, 3, 10))]}, "784"), ({"nets": [("x", (784, 3, 7))]}, "output layer"),
-    ({"data": "mnist-please"}, "data"), ({"batch_size": 0}, "batch_size"),
-    ({"batch_size": 60001}, "batch_size"), ({"dtype": "float16"}, "dtype"), ({"contend": -1}, "contend"),
-    ({"contend": 1.5}, "contend")])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        ({"repeats": 0}, "repeats"),
+        ({"threads": -1}, "threads"),
+        ({"batches": 1.5}, "batches"),
+        ({"impls": ("np", "nope")}, "unknown implementation"),
+        ({"nets": ("nope",)}, "unknown net"),
+        ({"nets": [("x", (10, 3, 10))]}, "784"),
+        ({"nets": [("x", (784, 3, 7))]}, "output layer"),
+        ({"data": "mnist-please"}, "data"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": 60001}, "batch_size"),
+        ({"dtype": "float16"}, "dtype"),
+        ({"contend": -1}, "contend"),
+        ({"contend": 1.5}, "contend"),
+    ],
+)
 def test_bad_arguments(kw, match):
     with pytest.raises(ValueError, match=match):
         fast(**kw)
@@ -117,13 +166,14 @@ def _alive(pid):
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    with open(f"/proc/{pid}/stat") as f:                  # a zombie is not alive
+    with open(f"/proc/{pid}/stat") as f:  # a zombie is not alive
         return f.read().split(")")[-1].split()[0] != "Z"
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
 def test_competitors_run_inside_and_are_stopped_even_on_ctrl_c():
     from nnetlib.bench.contend import competitors
+
     with competitors(2) as pids:
         assert len(pids) == 2 and all(_alive(p) for p in pids)
     assert not any(_alive(p) for p in pids)
@@ -143,7 +193,9 @@ def test_contend_is_in_the_result_and_the_header():
 
 @pytest.mark.gpu
 def test_gpu_column():
-    result = fast(impls=("gpu", "tr"), repeats=1, batch_size=1000, nets=("classifier",), memory=True)
+    result = fast(
+        impls=("gpu", "tr"), repeats=1, batch_size=1000, nets=("classifier",), memory=True
+    )
     e = result["nets"]["classifier"]["impls"]["gpu"]
     assert not e["extrapolated"] and e["samples"] == bench.EPOCH_SAMPLES
     assert "device_added_bytes" in e["memory"]
@@ -152,40 +204,81 @@ def test_gpu_column():
 
 def run_cli(*args):
     env = dict(os.environ, PYTHONPATH=ROOT, CI="1")
-    return subprocess.run([sys.executable, "-m", "nnetlib", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "nnetlib", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+    )
 
 
-@pytest.mark.parametrize("nets,impls,threads,name,columns,layers", [
-    (("--nets", "classifier"), "np,tr", "2", "classifier", {"np", "tr1", "trN"}, [784, 16, 16, 10]),
-    (("--layers", "784,3,10"), "np", "1", "784-3-10", {"np"}, [784, 3, 10])])
-@pytest.mark.slow                                              # a subprocess benchmark, 4-7 s
+@pytest.mark.parametrize(
+    "nets,impls,threads,name,columns,layers",
+    [
+        (
+            ("--nets", "classifier"),
+            "np,tr",
+            "2",
+            "classifier",
+            {"np", "tr1", "trN"},
+            [784, 16, 16, 10],
+        ),
+        (("--layers", "784,3,10"), "np", "1", "784-3-10", {"np"}, [784, 3, 10]),
+    ],
+)
+@pytest.mark.slow  # a subprocess benchmark, 4-7 s
 def test_cli_bench_quick_writes_json(tmp_path, nets, impls, threads, name, columns, layers):
     out = tmp_path / "bench.json"
-    proc = run_cli("bench", "--quick", "--json", str(out), "--batches", "1", "--batch-size", "100",
-                   *nets, "--impls", impls, "--no-memory", "--data", "random", "--threads", threads)
+    proc = run_cli(
+        "bench",
+        "--quick",
+        "--json",
+        str(out),
+        "--batches",
+        "1",
+        "--batch-size",
+        "100",
+        *nets,
+        "--impls",
+        impls,
+        "--no-memory",
+        "--data",
+        "random",
+        "--threads",
+        threads,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "s/epoch" in proc.stdout and name in proc.stdout and "np" in proc.stdout
-    assert "bench:" not in proc.stderr                                   # no progress bar under CI
+    assert "bench:" not in proc.stderr  # no progress bar under CI
     data = json.loads(out.read_text())
     assert list(data["nets"]) == [name] and set(data["nets"][name]["impls"]) == columns
     assert data["nets"][name]["layers"] == layers
 
 
-@pytest.mark.parametrize("args,match", [
-    ((), "command is required"), (("bench", "--repeats", "0"), "positive integer"),
-    (("bench", "--threads", "two"), "positive integer"), (("bench", "--impls", "np,zz"), "unknown implementation"),
-    (("bench", "--nets", "mlp"), "unknown net"), (("bench", "--dtype", "int8"), "invalid choice"),
-    (("bench", "--contend", "-1"), "integer >= 0"),
-    (("bench", "--layers", "784,x,10"), "comma-separated neuron counts"),
-    (("bench", "--layers", "784"), "at least an input and an output width"),
-    (("bench", "--layers", "784,0,10"), "layers"),
-    (("bench", "--layers", "10,3,10", "--no-memory"), "input layer must have 784"),
-    (("bench", "--layers", "784,3,7", "--no-memory"), "output layer must have 10"),
-    (("frobnicate",), "invalid choice")])
+@pytest.mark.parametrize(
+    "args,match",
+    [
+        ((), "command is required"),
+        (("bench", "--repeats", "0"), "positive integer"),
+        (("bench", "--threads", "two"), "positive integer"),
+        (("bench", "--impls", "np,zz"), "unknown implementation"),
+        (("bench", "--nets", "mlp"), "unknown net"),
+        (("bench", "--dtype", "int8"), "invalid choice"),
+        (("bench", "--contend", "-1"), "integer >= 0"),
+        (("bench", "--layers", "784,x,10"), "comma-separated neuron counts"),
+        (("bench", "--layers", "784"), "at least an input and an output width"),
+        (("bench", "--layers", "784,0,10"), "layers"),
+        (("bench", "--layers", "10,3,10", "--no-memory"), "input layer must have 784"),
+        (("bench", "--layers", "784,3,7", "--no-memory"), "output layer must have 10"),
+        (("frobnicate",), "invalid choice"),
+    ],
+)
 def test_cli_bad_arguments(args, match, capsys):
     from nnetlib.__main__ import main
-    with pytest.raises(SystemExit, match="^2$") as exc:             # argparse's usage error
+
+    with pytest.raises(SystemExit, match="^2$") as exc:  # argparse's usage error
         main(list(args))
     assert exc.value.code == 2
     assert match in capsys.readouterr().err
@@ -193,6 +286,7 @@ def test_cli_bad_arguments(args, match, capsys):
 
 def test_cli_bad_net_suggests_only_what_the_cli_takes(capsys):
     from nnetlib.__main__ import main
+
     with pytest.raises(SystemExit, match="^2$"):
         main(["bench", "--nets", "mlp"])
     err = capsys.readouterr().err
@@ -202,6 +296,7 @@ def test_cli_bad_net_suggests_only_what_the_cli_takes(capsys):
 def test_cli_version(capsys):
     import nnetlib
     from nnetlib.__main__ import main
+
     with pytest.raises(SystemExit, match="^0$") as exc:
         main(["--version"])
     assert exc.value.code == 0
@@ -210,6 +305,7 @@ def test_cli_version(capsys):
 
 def test_cli_nets_and_layers_add_up():
     from nnetlib.bench.run import _cli_nets
+
     assert _cli_nets(None, None) == ["classifier", "autoencoder"]
     assert _cli_nets(None, [(784, 3, 10)]) == [("784-3-10", (784, 3, 10))]
     assert _cli_nets("autoencoder", [(784, 3, 10)]) == ["autoencoder", ("784-3-10", (784, 3, 10))]
@@ -218,6 +314,7 @@ def test_cli_nets_and_layers_add_up():
 def test_cli_data_runs_nnetlib_data_main(monkeypatch):
     import nnetlib.data
     from nnetlib.__main__ import main
+
     seen = []
     monkeypatch.setattr(nnetlib.data, "main", lambda argv=None: seen.append(argv) or 7)
     assert main(["data", "--no-download"]) == 7

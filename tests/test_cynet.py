@@ -1,4 +1,5 @@
 """CyNet, the Cython + OpenMP kernel: exactness, threads, determinism, memory."""
+
 import os
 import tracemalloc
 
@@ -10,15 +11,22 @@ from hypothesis import strategies as st
 
 import nnetlib
 
-CyNet = net_class_named("CyNet")                 # skips the module when the kernel is not built
+CyNet = net_class_named("CyNet")  # skips the module when the kernel is not built
 cynet = pytest.importorskip("nnetlib.nets.cynet")
 _frontprop = cynet._frontprop
 
 ARCHS = [
-    [3, 4, 2], [2, 3, 3, 2],
-    [3, 5, 4, 3, 2, 2], [2, 6, 1, 4, 2, 3, 2], [4, 3, 5, 2, 6, 3, 4, 2],   # depth >= 5
-    [1, 1], [4, 1, 1, 3], [5, 1], [1, 3, 1],                                # width 1
-    [784, 16, 16, 10], [784, 64, 784],
+    [3, 4, 2],
+    [2, 3, 3, 2],
+    [3, 5, 4, 3, 2, 2],
+    [2, 6, 1, 4, 2, 3, 2],
+    [4, 3, 5, 2, 6, 3, 4, 2],  # depth >= 5
+    [1, 1],
+    [4, 1, 1, 3],
+    [5, 1],
+    [1, 3, 1],  # width 1
+    [784, 16, 16, 10],
+    [784, 64, 784],
 ]
 
 
@@ -31,6 +39,7 @@ def torch_gradients(layers, p, x, t):
 
 
 # -- exactness (float64) -----------------------------------------------------------
+
 
 @pytest.mark.parametrize("layers", ARCHS, ids=lambda l: "-".join(map(str, l)))
 @pytest.mark.parametrize("batch", [1, 2, 7])
@@ -46,11 +55,17 @@ def test_float64_gradients_equal_npnet_and_torch(layers, batch):
         assert all(a.dtype == np.float64 for a in g)
         assert rel_err(g, ref_np) <= 1e-10, threads
         assert rel_err(g, ref_torch) <= 1e-10, threads
-        assert abs(net.loss(x, t) - nnetlib.NpNet(layers, params=p, dtype="float64").loss(x, t)) <= 1e-14
+        assert (
+            abs(net.loss(x, t) - nnetlib.NpNet(layers, params=p, dtype="float64").loss(x, t))
+            <= 1e-14
+        )
 
 
-@pytest.mark.parametrize("layers", [[784, 16, 16, 10], [784, 64, 784], [6, 9, 7, 8, 5, 3]],
-                         ids=lambda l: "-".join(map(str, l)))
+@pytest.mark.parametrize(
+    "layers",
+    [[784, 16, 16, 10], [784, 64, 784], [6, 9, 7, 8, 5, 3]],
+    ids=lambda l: "-".join(map(str, l)),
+)
 def test_float64_large_batch_with_many_jacobian_chunks(layers, monkeypatch):
     """Batch larger than one Jacobian chunk, several blocks: still exact."""
     monkeypatch.setattr(cynet, "JACOBIAN_CHUNK_BUDGET", 200)
@@ -66,17 +81,27 @@ def test_feedforward_and_dadw_like_npnet():
     layers = [3, 4, 3, 2]
     p = nnetlib.init_params(layers, seed=0, dtype="float64")
     x, _ = problem(layers, 5)
-    cy, npn = CyNet(layers, params=p, dtype="float64"), nnetlib.NpNet(layers, params=p, dtype="float64")
+    cy, npn = (
+        CyNet(layers, params=p, dtype="float64"),
+        nnetlib.NpNet(layers, params=p, dtype="float64"),
+    )
     assert np.max(np.abs(cy.feedforward(x) - npn.feedforward(x))) <= 1e-15
     for l, q, k in [(3, 1, 0), (2, 0, 1), (3, 0, 2), (1, 3, 0)]:
         assert np.max(np.abs(cy.DADW(l, q, k) - npn.DADW(l, q, k))) <= 1e-15
-    assert rel_err(cy.gradients_dadw(x, np.zeros((5, 2))), npn.gradients_dadw(x, np.zeros((5, 2)))) <= 1e-12
+    assert (
+        rel_err(cy.gradients_dadw(x, np.zeros((5, 2))), npn.gradients_dadw(x, np.zeros((5, 2))))
+        <= 1e-12
+    )
 
 
 # -- float32 (float32 against float64: tests/test_networks.py) ----------------------
 
-@pytest.mark.parametrize("layers", [[784, 16, 16, 10], [784, 64, 784], [7, 6, 5, 4, 3]],
-                         ids=lambda l: "-".join(map(str, l)))
+
+@pytest.mark.parametrize(
+    "layers",
+    [[784, 16, 16, 10], [784, 64, 784], [7, 6, 5, 4, 3]],
+    ids=lambda l: "-".join(map(str, l)),
+)
 def test_float32_one_and_two_threads_agree(layers):
     p = nnetlib.init_params(layers, seed=1, dtype="float32")
     x, t = problem(layers, 250, dtype="float32")
@@ -87,12 +112,26 @@ def test_float32_one_and_two_threads_agree(layers):
 
 def test_kernel_sigmoid_is_accurate_and_stable():
     from scipy.special import expit
+
     for dtype in (np.float32, np.float64):
         eps, tiny = np.finfo(dtype).eps, np.finfo(dtype).tiny
-        h = np.concatenate([np.linspace(-100, 100, 100000),
-                            [0.0, -0.0, 1e30, -1e30, np.inf, -np.inf, np.finfo(dtype).max, -np.finfo(dtype).max]])
+        h = np.concatenate(
+            [
+                np.linspace(-100, 100, 100000),
+                [
+                    0.0,
+                    -0.0,
+                    1e30,
+                    -1e30,
+                    np.inf,
+                    -np.inf,
+                    np.finfo(dtype).max,
+                    -np.finfo(dtype).max,
+                ],
+            ]
+        )
         h = h.astype(dtype)
-        out = h.reshape(-1, 8).copy()                 # rows of 8, zero bias
+        out = h.reshape(-1, 8).copy()  # rows of 8, zero bias
         _frontprop.bias_sigmoid(out, np.zeros(8, dtype))
         out = out.ravel()
         ref = expit(h.astype(np.float64))
@@ -106,6 +145,7 @@ def test_kernel_sigmoid_is_accurate_and_stable():
 
 
 # -- threads and determinism ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -121,6 +161,7 @@ def test_bitwise_determinism_for_fixed_thread_count(threads, dtype):
 
 def test_num_threads_none_follows_openmp_limits():
     from threadpoolctl import threadpool_limits
+
     net = CyNet([4, 3, 2])
     assert net.num_threads is None
     if not _frontprop.openmp_enabled():
@@ -140,15 +181,21 @@ def test_bad_num_threads(bad):
 
 def test_blas_thread_settings_are_restored():
     from threadpoolctl import threadpool_info
+
     layers = [20, 8, 20]
-    before = [(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+    before = [
+        (i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"
+    ]
     net = CyNet(layers, seed=0, num_threads=2)
     net.step(*problem(layers, 10, dtype="float32"))
-    after = [(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+    after = [
+        (i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"
+    ]
     assert before == after
 
 
 # -- step --------------------------------------------------------------------------
+
 
 def test_step_float32_matches_npnet_float32():
     layers = [784, 16, 16, 10]
@@ -167,7 +214,7 @@ def test_non_finite_gradient_is_refused_and_changes_nothing(dtype):
     no saturation); grad W^0 = sum_b x_b delta^0_b is then about -6 x."""
     layers = [3, 2, 2]
     net = CyNet(layers, seed=0, dtype=dtype, num_threads=2)
-    net.step(*problem(layers, 4, dtype=dtype), lr=0.1)   # some momentum to protect
+    net.step(*problem(layers, 4, dtype=dtype), lr=0.1)  # some momentum to protect
     w0 = np.zeros((4, 2))
     w1 = np.array([[100.0, 100.0], [-100.0, -100.0], [0.0, 0.0]])
     net.params = np.concatenate([w0.ravel(), w1.ravel()])
@@ -177,8 +224,10 @@ def test_non_finite_gradient_is_refused_and_changes_nothing(dtype):
     with pytest.raises(FloatingPointError, match="gradient is not finite; weights left unchanged"):
         net.step(x, t)
     assert np.array_equal(net.params, before) and np.array_equal(net.velocity, vel)
-    with pytest.raises(FloatingPointError, match="gradient is not finite"), \
-            np.errstate(over="ignore", invalid="ignore"):
+    with (
+        pytest.raises(FloatingPointError, match="gradient is not finite"),
+        np.errstate(over="ignore", invalid="ignore"),
+    ):
         nnetlib.NpNet(layers, params=before, dtype=dtype).step(x, t)
 
 
@@ -196,7 +245,10 @@ def test_save_and_load_with_num_threads(tmp_path):
 
 # -- memory ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("layers", [[784, 16, 16, 10], [784, 64, 784]], ids=lambda l: "-".join(map(str, l)))
+
+@pytest.mark.parametrize(
+    "layers", [[784, 16, 16, 10], [784, 64, 784]], ids=lambda l: "-".join(map(str, l))
+)
 def test_training_memory_is_bounded(layers):
     """Peak extra memory (numpy allocations, workspace included) over a few
     steps of MNIST-sized batches stays far below 100 MB."""
@@ -212,16 +264,25 @@ def test_training_memory_is_bounded(layers):
         tracemalloc.stop()
     assert peak < 100e6
     # no (B, n_L, n_{k+1}) or (B, n_k + 1, n_{k+1}) tensor: workspace is O(B sum n_l + P)
-    assert net._buf.nbytes <= 4 * (2 * 1000 * sum(layers[1:]) + 1000 * layers[-2] + (2 + _frontprop.block_count(2, 1000)) * net.n_params
-                                   + 2 * 2 * cynet.JACOBIAN_CHUNK_BUDGET)
+    assert net._buf.nbytes <= 4 * (
+        2 * 1000 * sum(layers[1:])
+        + 1000 * layers[-2]
+        + (2 + _frontprop.block_count(2, 1000)) * net.n_params
+        + 2 * 2 * cynet.JACOBIAN_CHUNK_BUDGET
+    )
 
 
 # -- property test -----------------------------------------------------------------
 
+
 @settings(max_examples=60, deadline=None)
-@given(layers=st.lists(st.integers(1, 7), min_size=2, max_size=7),
-       batch=st.integers(1, 9), seed=st.integers(0, 2**32 - 1),
-       scale=st.floats(0.1, 3.0), threads=st.integers(1, 4))
+@given(
+    layers=st.lists(st.integers(1, 7), min_size=2, max_size=7),
+    batch=st.integers(1, 9),
+    seed=st.integers(0, 2**32 - 1),
+    scale=st.floats(0.1, 3.0),
+    threads=st.integers(1, 4),
+)
 def test_property_random_architectures(layers, batch, seed, scale, threads):
     rng = np.random.default_rng(seed)
     p = rng.standard_normal(nnetlib.n_params(layers)) * scale
@@ -254,21 +315,24 @@ def test_kernel_refuses_a_plan_that_does_not_fit():
     for i in range(len(plan)):
         bad = plan.copy()
         bad[i] += 1
-        with pytest.raises(ValueError, match="plan"):         # every message names the plan
+        with pytest.raises(ValueError, match="plan"):  # every message names the plan
             _frontprop.gradient_and_step(net._flat.copy(), v, x, t, bad, buf.copy(), 1.0, 0.5)
     with pytest.raises(ValueError, match=r"scratch buffer has \d+ entries, the plan needs \d+"):
         _frontprop.gradient_and_step(net._flat.copy(), v, x, t, plan, buf[:-1].copy(), 1.0, 0.5)
     with pytest.raises(ValueError, match="x has 5 rows, the plan is for 6"):
         _frontprop.gradient_and_step(net._flat.copy(), v, x[:5], t[:5], plan, buf.copy(), 1.0, 0.5)
-    assert _frontprop.gradient_and_step(net._flat.copy(), v, x, t, plan, buf.copy(), 1.0, 0.5)[0] == _frontprop.OK
+    assert (
+        _frontprop.gradient_and_step(net._flat.copy(), v, x, t, plan, buf.copy(), 1.0, 0.5)[0]
+        == _frontprop.OK
+    )
 
 
 def test_kernel_argument_takes_a_build_of_the_pyx():
     import types
 
     import nnetlib._ext._frontprop as package_kernel
-
     from nnetlib import CyNet, NpNet
+
     layers = [5, 4, 3]
     x = np.random.default_rng(0).random((7, 5))
     t = np.random.default_rng(1).random((7, 3))

@@ -39,6 +39,7 @@ NAMES = [
 # fixtures
 # --------------------------------------------------------------------------
 
+
 def _no_network(url, output_file, fetcher):
     raise requests.ConnectionError("network disabled in tests")
 
@@ -63,11 +64,14 @@ def isolated(monkeypatch, module_cache):
 def real_dir():
     env = os.environ.get("NNETLIB_DATA")
     if not env:
-        pytest.skip("NNETLIB_DATA is not set; point it at a folder holding the four "
-                    "MNIST IDX files (CI uses ../shared/mnist)")
+        pytest.skip(
+            "NNETLIB_DATA is not set; point it at a folder holding the four "
+            "MNIST IDX files (CI uses ../shared/mnist)"
+        )
     folder = Path(env)
-    missing = [n for n in NAMES
-               if not (folder / (n + ".gz")).is_file() and not (folder / n).is_file()]
+    missing = [
+        n for n in NAMES if not (folder / (n + ".gz")).is_file() and not (folder / n).is_file()
+    ]
     if missing:
         pytest.skip(f"NNETLIB_DATA={env} lacks {', '.join(missing)}")
     return folder
@@ -104,10 +108,14 @@ def _fake_images(count=10000, magic=2051, dims=(28, 28)):
 # the real data
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("split,n,counts,first", [
-    ("train", 60000, TRAIN_COUNTS, 5),
-    ("test", 10000, TEST_COUNTS, 7),
-])
+
+@pytest.mark.parametrize(
+    "split,n,counts,first",
+    [
+        ("train", 60000, TRAIN_COUNTS, 5),
+        ("test", 10000, TEST_COUNTS, 7),
+    ],
+)
 def test_real_split(real_dir, split, n, counts, first):
     images, labels = data.load_mnist(split, data_dir=real_dir)
     assert images.shape == (n, 784) and images.dtype == np.float32
@@ -193,8 +201,9 @@ def test_damaged_decompressed_copy_is_rebuilt(real_dir, module_cache):
     data._memory_cache.clear()
     _, labels = data.load_mnist("test", data_dir=real_dir)
     assert np.bincount(labels, minlength=10).tolist() == TEST_COUNTS
-    assert copy.read_bytes() == gzip.decompress((real_dir / (copy.name.split(".")[0] + ".gz"))
-                                                .read_bytes())
+    assert copy.read_bytes() == gzip.decompress(
+        (real_dir / (copy.name.split(".")[0] + ".gz")).read_bytes()
+    )
 
 
 def test_interrupted_decompression_leaves_no_file(real_dir, monkeypatch, tmp_path):
@@ -246,8 +255,9 @@ def test_fresh_process_reads_the_copies(real_dir, module_cache):
             print(split, mod.load_mnist(split, data_dir={str(real_dir)!r})[1][:3].tolist())
     """)
     env = dict(os.environ, XDG_CACHE_HOME=str(module_cache))
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    ).stdout
     assert out.split("\n")[:2] == ["train [5, 0, 4]", "test [7, 2, 1]"]
 
 
@@ -261,8 +271,7 @@ def test_mnist_task(real_dir):
     (xtr, ytr), (xte, yte) = data.mnist_task("classifier", data_dir=real_dir)
     assert xtr.shape == (60000, 784) and ytr.shape == (60000,)
     assert xte.shape == (10000, 784) and yte.dtype == np.uint8
-    (atr, ttr), (ate, tte) = data.mnist_task("autoencoder", dtype="float64",
-                                             data_dir=real_dir)
+    (atr, ttr), (ate, tte) = data.mnist_task("autoencoder", dtype="float64", data_dir=real_dir)
     assert atr.dtype == np.float64 and ttr is atr and tte is ate
     assert np.array_equal(ate, xte.astype(np.float64))
     with pytest.raises(ValueError, match="regression"):
@@ -288,6 +297,7 @@ def test_main_says_how_to_get_missing_files(tmp_path, monkeypatch, capsys):
 # --------------------------------------------------------------------------
 # damaged files
 # --------------------------------------------------------------------------
+
 
 def test_unknown_split():
     with pytest.raises(ValueError, match="'validation'"):
@@ -378,8 +388,7 @@ def test_flipped_byte_in_gz_copy(raw_test_copy):
     assert str(gz) in str(err.value)
 
 
-def test_damaged_file_first_in_search_order_is_not_skipped(raw_test_copy, tmp_path,
-                                                            monkeypatch):
+def test_damaged_file_first_in_search_order_is_not_skipped(raw_test_copy, tmp_path, monkeypatch):
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "t10k-images-idx3-ubyte").write_bytes(b"junk")
@@ -391,6 +400,7 @@ def test_damaged_file_first_in_search_order_is_not_skipped(raw_test_copy, tmp_pa
 # --------------------------------------------------------------------------
 # missing files and downloads
 # --------------------------------------------------------------------------
+
 
 def test_missing_everywhere_lists_every_place(tmp_path, monkeypatch):
     given_dir, env_dir, cache = tmp_path / "given", tmp_path / "env", tmp_path / "cache"
@@ -423,8 +433,10 @@ def _empty_cache(monkeypatch, tmp_path):
     return tmp_path / "xdg" / "nnetlib"
 
 
-@pytest.mark.parametrize("fail", [KeyboardInterrupt("Ctrl-C during download"),
-                                  requests.ConnectionError("connection reset")])
+@pytest.mark.parametrize(
+    "fail",
+    [KeyboardInterrupt("Ctrl-C during download"), requests.ConnectionError("connection reset")],
+)
 def test_interrupted_download_leaves_no_file(tmp_path, monkeypatch, fail):
     cache = _empty_cache(monkeypatch, tmp_path)
     urls = []
@@ -436,7 +448,7 @@ def test_interrupted_download_leaves_no_file(tmp_path, monkeypatch, fail):
 
     monkeypatch.setattr(data, "_http", downloader)
     expected = KeyboardInterrupt if isinstance(fail, KeyboardInterrupt) else FileNotFoundError
-    with pytest.raises(expected, match=str(fail)):          # the cause is named
+    with pytest.raises(expected, match=str(fail)):  # the cause is named
         data.load_mnist("test")
     assert list(cache.iterdir()) == []
     # an interrupt stops at once; a network error tries every mirror
@@ -445,8 +457,13 @@ def test_interrupted_download_leaves_no_file(tmp_path, monkeypatch, fail):
 
 def test_download_of_bad_content_is_rejected(tmp_path, monkeypatch):
     cache = _empty_cache(monkeypatch, tmp_path)
-    monkeypatch.setattr(data, "_http", lambda url, out, fetcher: Path(out).write_bytes(
-        gzip.compress(_fake_images(), compresslevel=1)))
+    monkeypatch.setattr(
+        data,
+        "_http",
+        lambda url, out, fetcher: Path(out).write_bytes(
+            gzip.compress(_fake_images(), compresslevel=1)
+        ),
+    )
     with pytest.raises(FileNotFoundError, match="does not match the known hash"):
         data.load_mnist("test")
     assert list(cache.iterdir()) == []
@@ -470,7 +487,10 @@ def test_download_into_cache(real_dir, tmp_path, monkeypatch):
     assert labels[0] == 7 and images.shape == (10000, 784)
     assert served[0].startswith(data.MIRRORS[0]) and served[1].startswith(data.MIRRORS[1])
     assert sorted(p.name for p in cache.iterdir()) == [
-        "decompressed", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+        "decompressed",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]
     # now found in the cache: no further download
     served.clear()
     data._memory_cache.clear()
@@ -504,12 +524,14 @@ def test_download_over_http_with_pooch(real_dir, tmp_path, monkeypatch):
         server.server_close()
     assert np.bincount(labels, minlength=10).tolist() == TEST_COUNTS
     assert (cache / "t10k-images-idx3-ubyte.gz").read_bytes() == (
-        mirror / "t10k-images-idx3-ubyte.gz").read_bytes()
+        mirror / "t10k-images-idx3-ubyte.gz"
+    ).read_bytes()
 
 
 # --------------------------------------------------------------------------
 # batches and one_hot
 # --------------------------------------------------------------------------
+
 
 def test_batches_sizes_and_order():
     x = np.arange(23 * 2).reshape(23, 2)
@@ -553,7 +575,7 @@ def test_batches_reproduces_train_order(seed):
     for epoch in range(3):
         old = np.random.default_rng([0 if seed is None else seed, epoch]).permutation(25)
         got = data.batches(x, t, 10, shuffle=True, seed=[0 if seed is None else seed, epoch])
-        expected = [old[s:s + 10] for s in range(0, 25, 10)]
+        expected = [old[s : s + 10] for s in range(0, 25, 10)]
         for (xb, tb), idx in zip(got, expected, strict=True):
             assert np.array_equal(tb, t[idx]) and np.array_equal(xb, x[idx])
 
@@ -565,8 +587,12 @@ def test_batches_without_shuffle_are_views():
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(0, 200), bs=st.integers(1, 64), shuffle=st.booleans(),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    n=st.integers(0, 200),
+    bs=st.integers(1, 64),
+    shuffle=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_batches_cover_every_sample_once(n, bs, shuffle, seed):
     x = np.arange(n)
     sizes, seen = [], []

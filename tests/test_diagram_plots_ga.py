@@ -1,4 +1,5 @@
 """Tests for nnetlib.report.diagram, nnetlib.report.plots and nnetlib.report.genetic."""
+
 from types import SimpleNamespace
 
 import matplotlib
@@ -8,12 +9,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from helpers import problem  # noqa: E402
 from matplotlib.patches import Circle  # noqa: E402
 
 from nnetlib import NpNet, PyNet  # noqa: E402
 from nnetlib.report import diagram, genetic, plots  # noqa: E402
-
-from helpers import problem  # noqa: E402
 
 LAYERS = (3, 4, 4, 3, 2)
 
@@ -26,19 +26,23 @@ def _close_figures():
 
 # -- diagram.dadw_case ---------------------------------------------------------
 
-@pytest.mark.parametrize("l, q, k, i, j, case", [
-    (0, 1, 0, 0, 0, "l0"),            # inputs depend on no weight
-    (0, 3, 0, 0, 0, "l0"),            # l = 0 wins over the bias rule
-    (2, 4, 0, 1, 2, "bias"),          # q = n_l is the bias neuron
-    (3, 3, 1, 0, 0, "bias"),
-    (1, 0, 1, 0, 0, "k_ge_l"),        # k = l
-    (1, 0, 3, 0, 0, "k_ge_l"),        # k > l
-    (2, 1, 1, 0, 2, "j_ne_q"),        # k = l - 1, j != q
-    (2, 2, 1, 0, 2, "direct"),        # k = l - 1, j = q
-    (2, 2, 1, 4, 2, "direct"),        # i may be the bias of layer k
-    (3, 0, 1, 1, 2, "shortcut"),      # k = l - 2
-    (4, 1, 0, 3, 1, "recursive"),     # k < l - 2
-])
+
+@pytest.mark.parametrize(
+    "l, q, k, i, j, case",
+    [
+        (0, 1, 0, 0, 0, "l0"),  # inputs depend on no weight
+        (0, 3, 0, 0, 0, "l0"),  # l = 0 wins over the bias rule
+        (2, 4, 0, 1, 2, "bias"),  # q = n_l is the bias neuron
+        (3, 3, 1, 0, 0, "bias"),
+        (1, 0, 1, 0, 0, "k_ge_l"),  # k = l
+        (1, 0, 3, 0, 0, "k_ge_l"),  # k > l
+        (2, 1, 1, 0, 2, "j_ne_q"),  # k = l - 1, j != q
+        (2, 2, 1, 0, 2, "direct"),  # k = l - 1, j = q
+        (2, 2, 1, 4, 2, "direct"),  # i may be the bias of layer k
+        (3, 0, 1, 1, 2, "shortcut"),  # k = l - 2
+        (4, 1, 0, 3, 1, "recursive"),  # k < l - 2
+    ],
+)
 def test_dadw_case(l, q, k, i, j, case):
     assert diagram.dadw_case(LAYERS, l, q, k, i, j) == case
 
@@ -65,16 +69,31 @@ def test_dadw_case_matches_pynet_zeros():
     assert seen == set(diagram.CASES)
 
 
-@pytest.mark.parametrize("args, match", [
-    (dict(l=5, q=0, k=0, i=0, j=0), r"l must be an int in \[0, 4\], got 5"),     # no layer 5
-    (dict(l=1, q=5, k=0, i=0, j=0), r"q must be an int in \[0, 4\], got 5"),     # layer 1 has q <= 4
-    (dict(l=1, q=0, k=4, i=0, j=0), r"k must be an int in \[0, 3\], got 4"),     # no weight layer 4
-    (dict(l=1, q=0, k=0, i=4, j=0), r"i must be an int in \[0, 3\], got 4"),     # layer 0 has i <= 3
-    (dict(l=1, q=0, k=0, i=0, j=4), r"j must be an int in \[0, 3\], got 4"),     # a real neuron of layer 1
-    (dict(l=1, q=0, k=0, i=0, j=-1), r"j must be an int in \[0, 3\], got -1"),
-    (dict(l=1.0, q=0, k=0, i=0, j=0), r"l must be an int .*got 1\.0"),
-    (dict(l=True, q=0, k=0, i=0, j=0), r"l must be an int .*got True"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (dict(l=5, q=0, k=0, i=0, j=0), r"l must be an int in \[0, 4\], got 5"),  # no layer 5
+        (
+            dict(l=1, q=5, k=0, i=0, j=0),
+            r"q must be an int in \[0, 4\], got 5",
+        ),  # layer 1 has q <= 4
+        (
+            dict(l=1, q=0, k=4, i=0, j=0),
+            r"k must be an int in \[0, 3\], got 4",
+        ),  # no weight layer 4
+        (
+            dict(l=1, q=0, k=0, i=4, j=0),
+            r"i must be an int in \[0, 3\], got 4",
+        ),  # layer 0 has i <= 3
+        (
+            dict(l=1, q=0, k=0, i=0, j=4),
+            r"j must be an int in \[0, 3\], got 4",
+        ),  # a real neuron of layer 1
+        (dict(l=1, q=0, k=0, i=0, j=-1), r"j must be an int in \[0, 3\], got -1"),
+        (dict(l=1.0, q=0, k=0, i=0, j=0), r"l must be an int .*got 1\.0"),
+        (dict(l=True, q=0, k=0, i=0, j=0), r"l must be an int .*got True"),
+    ],
+)
 def test_dadw_case_rejects_bad_indices(args, match):
     with pytest.raises(ValueError, match=match):
         diagram.dadw_case(LAYERS, **args)
@@ -82,11 +101,12 @@ def test_dadw_case_rejects_bad_indices(args, match):
 
 # -- diagram.draw_network ------------------------------------------------------
 
+
 @pytest.mark.parametrize("layers, l", [(LAYERS, None), (LAYERS, 3), ((2, 3, 1), None)])
 def test_draw_network_circles(layers, l):
     ax = diagram.draw_network(layers, k=0, i=1, j=0, l=l)
     circles = [p for p in ax.patches if isinstance(p, Circle)]
-    assert len(circles) == sum(layers) + len(layers) - 1     # bias on all but the output
+    assert len(circles) == sum(layers) + len(layers) - 1  # bias on all but the output
     dashed = [c for c in circles if c.get_linestyle() not in ("-", "solid")]
     assert len(dashed) == len(layers) - 1
     assert ax.get_legend() is not None
@@ -94,7 +114,9 @@ def test_draw_network_circles(layers, l):
 
 def test_draw_network_colours_follow_cases():
     ax = diagram.draw_network(LAYERS, k=1, i=2, j=1)
-    faces = {matplotlib.colors.to_hex(c.get_facecolor()) for c in ax.patches if isinstance(c, Circle)}
+    faces = {
+        matplotlib.colors.to_hex(c.get_facecolor()) for c in ax.patches if isinstance(c, Circle)
+    }
     # L = 4 and k = 1: layer 2 holds "direct" and "j_ne_q", layer 3 "shortcut",
     # layer 4 "recursive", so every case shows up
     want = {matplotlib.colors.to_hex(diagram.CASE_COLORS[c]) for c in diagram.CASES}
@@ -114,18 +136,28 @@ def test_draw_network_on_given_axes_and_validation():
 
 # -- plots ---------------------------------------------------------------------
 
+
 def test_plot_helpers_run_on_agg(tmp_path):
     plots.use_style()
     assert matplotlib.rcParams["axes.grid"]
     fig, axes = plots.new_axes(6, ncols=3)
     assert len(axes) == 6
-    plots.plot_curves(axes[0], [1, 2, 3], {"a": [3, 2, 1], "b": [2, 2, 1]}, xlabel="epoch",
-                      ylabel="loss", article={"article": 1.5, "article points": ([1, 3], [2.5, 1.2])},
-                      logy=True, bands={"a": ([2.5, 1.5, 0.5], [3.5, 2.5, 1.5])})
+    plots.plot_curves(
+        axes[0],
+        [1, 2, 3],
+        {"a": [3, 2, 1], "b": [2, 2, 1]},
+        xlabel="epoch",
+        ylabel="loss",
+        article={"article": 1.5, "article points": ([1, 3], [2.5, 1.2])},
+        logy=True,
+        bands={"a": ([2.5, 1.5, 0.5], [3.5, 2.5, 1.5])},
+    )
     assert len(axes[0].get_lines()) == 4
-    assert len(axes[0].collections) == 1          # the shaded band of "a"
+    assert len(axes[0].collections) == 1  # the shaded band of "a"
     plots.plot_curves(axes[1], {"a": [0, 1], "b": [0, 1, 2]}, {"a": [1, 2], "b": [1, 2, 3]})
-    plots.bar_log(axes[2], ["py", "np", "cy"], [100.0, 1.0, 0.01], ylabel="s", article=[200, np.nan, 0.02])
+    plots.bar_log(
+        axes[2], ["py", "np", "cy"], [100.0, 1.0, 0.01], ylabel="s", article=[200, np.nan, 0.02]
+    )
     assert axes[2].get_yscale() == "log"
     cm = plots.confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], n_classes=3)
     assert cm.tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 2]]
@@ -134,24 +166,32 @@ def test_plot_helpers_run_on_agg(tmp_path):
     assert axes[4].get_xscale() == "log"
     plots.histogram(axes[5], np.arange(10.0), log=False)
     fig.savefig(tmp_path / "helpers.png")
-    fig2, grid = plots.image_grid(np.random.default_rng(0).random((5, 784)), 2, 3, titles=list("abcde"))
+    fig2, grid = plots.image_grid(
+        np.random.default_rng(0).random((5, 784)), 2, 3, titles=list("abcde")
+    )
     assert grid.shape == (2, 3)
-    fig3, _ = plots.image_grid(np.random.default_rng(0).normal(size=(4, 28, 28)), 1, 4, symmetric=True)
+    fig3, _ = plots.image_grid(
+        np.random.default_rng(0).normal(size=(4, 28, 28)), 1, 4, symmetric=True
+    )
     fig2.savefig(tmp_path / "grid.png")
     # what was drawn: one bar per value at its height, each annotated; rows of the matrix normalised
     assert [b.get_height() for b in axes[2].patches] == [100.0, 1.0, 0.01]
     assert [t.get_text() for t in axes[2].texts] == ["100", "1", "0.01"]
     assert np.asarray(axes[3].images[0].get_array()).tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 1]]
     fig_one, ax_one = plots.new_axes()
-    assert fig_one.axes == [ax_one]                  # one panel: the Axes itself, not an array
+    assert fig_one.axes == [ax_one]  # one panel: the Axes itself, not an array
 
 
 def test_seed_spread_draws_dots_means_and_article():
     from nnetlib.report.experiments import stat
 
     fig, ax = plots.new_axes()
-    plots.seed_spread(ax, {"a": stat([0.9, 0.91, 0.92]), "b": stat([0.8, 0.82])},
-                      article={"a": 0.95}, ylabel="accuracy")
+    plots.seed_spread(
+        ax,
+        {"a": stat([0.9, 0.91, 0.92]), "b": stat([0.8, 0.82])},
+        article={"a": 0.95},
+        ylabel="accuracy",
+    )
     dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
     assert [len(d.get_xdata()) for d in dots] == [3, 2]
     assert ax.get_legend().get_texts()[0].get_text() == "de Mayo (2021)"
@@ -188,6 +228,7 @@ def test_plot_helpers_validate():
 
 # -- genetic -------------------------------------------------------------------
 
+
 def _blobs(n=300, seed=0):
     """Three separable clusters in 4-D: a tiny classification problem."""
     rng = np.random.default_rng(seed)
@@ -208,22 +249,35 @@ def test_population_forward_matches_npnet():
         np.testing.assert_allclose(out[p], net.feedforward(x), rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("kw", [
-    dict(),
-    dict(fitness="neg_loss", selection="truncation", crossover="one_point"),
-    dict(fitness="neg_loss", batch_size=100),
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(),
+        dict(fitness="neg_loss", selection="truncation", crossover="one_point"),
+        dict(fitness="neg_loss", batch_size=100),
+    ],
+)
 def test_run_ga_improves(kw):
     x, labels = _blobs()
-    r = genetic.run_ga((4, 6, 3), x, labels, generations=40, population=30, seed=1,
-                       mutation_sigma=0.5, mutation_rate=0.2, progress=False, **kw)
+    r = genetic.run_ga(
+        (4, 6, 3),
+        x,
+        labels,
+        generations=40,
+        population=30,
+        seed=1,
+        mutation_sigma=0.5,
+        mutation_rate=0.2,
+        progress=False,
+        **kw,
+    )
     assert r.generations == 40 and r.stopped_by == "generations"
     assert len(r.best) == len(r.mean) == len(r.best_accuracy) == len(r.elapsed) == 40
     assert r.best[-1] > r.best[0]
     assert r.best_accuracy[-1] > 0.8
     acc = np.mean(np.argmax(r.network().feedforward(x), axis=1) == labels)
     assert acc > 0.8
-    if "batch_size" not in kw:          # elitism: the best never gets worse on a fixed set
+    if "batch_size" not in kw:  # elitism: the best never gets worse on a fixed set
         assert all(b >= a for a, b in zip(r.best, r.best[1:]))
         assert r.best_fitness == r.best[-1]
 
@@ -243,10 +297,12 @@ def test_roulette_selection_follows_fitness():
     fit = np.array([0.0, 1.0, 3.0])
     picks = genetic._select(rng, fit, 4000, "roulette", 3, 0.2)
     counts = np.bincount(picks, minlength=3) / 4000
-    assert counts[0] == 0                          # the least fit gets weight 0 after the shift
+    assert counts[0] == 0  # the least fit gets weight 0 after the shift
     assert abs(counts[2] / counts[1] - 3) < 0.5
-    half = genetic._select(rng, np.array([5.0, 1.0, 4.0, 0.5]), 1000, "roulette", 3, 0.2, parent_pool=0.5)
-    assert set(half.tolist()) <= {0, 2}            # only the best half breeds
+    half = genetic._select(
+        rng, np.array([5.0, 1.0, 4.0, 0.5]), 1000, "roulette", 3, 0.2, parent_pool=0.5
+    )
+    assert set(half.tolist()) <= {0, 2}  # only the best half breeds
 
 
 def test_run_ga_is_reproducible():
@@ -265,40 +321,57 @@ def test_run_ga_respects_time_limit(monkeypatch):
     ticks = iter(np.arange(0, 100, 0.1))
     monkeypatch.setattr(genetic, "time", SimpleNamespace(perf_counter=lambda: float(next(ticks))))
     x, labels = _blobs()
-    r = genetic.run_ga((4, 5, 3), x, labels, generations=10**7, population=10, time_limit_s=0.45,
-                       seed=0, progress=False)
+    r = genetic.run_ga(
+        (4, 5, 3),
+        x,
+        labels,
+        generations=10**7,
+        population=10,
+        time_limit_s=0.45,
+        seed=0,
+        progress=False,
+    )
     assert r.stopped_by == "time_limit"
     assert r.generations == 4 and r.elapsed == pytest.approx([0.1, 0.2, 0.3, 0.4])
     assert r.seconds == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("kw, match", [
-    (dict(layers=(4, 3, 1)), "2 classes"),
-    (dict(x=np.zeros((10, 5))), "x"),
-    (dict(labels=np.zeros(9, int)), "labels"),
-    (dict(labels=np.full(10, 3)), "labels"),
-    (dict(labels=np.zeros(10)), "integers"),
-    (dict(x=np.full((10, 4), np.nan)), "NaN"),
-    (dict(generations=0), "generations"),
-    (dict(population=1), "population"),
-    (dict(elite=10), "elite"),
-    (dict(time_limit_s=0), "time_limit_s"),
-    (dict(fitness="f1"), "fitness"),
-    (dict(selection="rank"), "selection"),
-    (dict(replacement="steady"), "replacement"),
-    (dict(parent_pool=0), "parent_pool"),
-    (dict(offspring=3), "offspring"),
-    (dict(replacement="plus", offspring=0), "offspring"),
-    (dict(crossover="two_point"), "crossover"),
-    (dict(mutation_rate=1.5), "mutation_rate"),
-    (dict(mutation_sigma=-1), "mutation_sigma"),
-    (dict(batch_size=0), "batch_size"),
-    (dict(dtype="float16"), "dtype"),
-    (dict(blas_threads=0), "blas_threads"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(layers=(4, 3, 1)), "2 classes"),
+        (dict(x=np.zeros((10, 5))), "x"),
+        (dict(labels=np.zeros(9, int)), "labels"),
+        (dict(labels=np.full(10, 3)), "labels"),
+        (dict(labels=np.zeros(10)), "integers"),
+        (dict(x=np.full((10, 4), np.nan)), "NaN"),
+        (dict(generations=0), "generations"),
+        (dict(population=1), "population"),
+        (dict(elite=10), "elite"),
+        (dict(time_limit_s=0), "time_limit_s"),
+        (dict(fitness="f1"), "fitness"),
+        (dict(selection="rank"), "selection"),
+        (dict(replacement="steady"), "replacement"),
+        (dict(parent_pool=0), "parent_pool"),
+        (dict(offspring=3), "offspring"),
+        (dict(replacement="plus", offspring=0), "offspring"),
+        (dict(crossover="two_point"), "crossover"),
+        (dict(mutation_rate=1.5), "mutation_rate"),
+        (dict(mutation_sigma=-1), "mutation_sigma"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(dtype="float16"), "dtype"),
+        (dict(blas_threads=0), "blas_threads"),
+    ],
+)
 def test_run_ga_validates(kw, match):
-    args = dict(layers=(4, 3, 3), x=np.zeros((10, 4)), labels=np.zeros(10, int), generations=2,
-                population=10, progress=False)
+    args = dict(
+        layers=(4, 3, 3),
+        x=np.zeros((10, 4)),
+        labels=np.zeros(10, int),
+        generations=2,
+        population=10,
+        progress=False,
+    )
     args.update(kw)
     with pytest.raises(ValueError, match=match):
         genetic.run_ga(args.pop("layers"), args.pop("x"), args.pop("labels"), **args)

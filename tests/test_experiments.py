@@ -1,4 +1,5 @@
 """Tests for nnetlib.report.experiments (multi-seed runs of notebooks 04 and 05)."""
+
 import numpy as np
 import pytest
 
@@ -36,11 +37,11 @@ def test_torch_default_params_layout_and_bounds():
     layers = (5, 4, 3)
     state = torch.get_rng_state()
     p = ex.torch_default_params(layers, seed=3, dtype="float64")
-    assert torch.equal(state, torch.get_rng_state())            # the global torch RNG is untouched
+    assert torch.equal(state, torch.get_rng_state())  # the global torch RNG is untouched
     assert p.shape == (NpNet(layers).n_params,)
     torch.manual_seed(3)
     lin = nn.Linear(5, 4, dtype=torch.float64)
-    w0 = p[:6 * 4].reshape(6, 4)
+    w0 = p[: 6 * 4].reshape(6, 4)
     np.testing.assert_array_equal(w0[:-1], lin.weight.detach().numpy().T)
     np.testing.assert_array_equal(w0[-1], lin.bias.detach().numpy())
     assert np.all(np.abs(w0) <= 1 / np.sqrt(5))
@@ -51,14 +52,24 @@ def test_run_seeds_and_summaries():
     rng = np.random.default_rng(0)
     x = rng.random((40, 6)).astype("float32")
     y = rng.integers(0, 3, 40)
-    runs = ex.run_seeds(lambda s: NpNet((6, 5, 3), seed=s), [0, 1], (x, y), (x[:20], y[:20]),
-                        epochs=2, batch_size=10, lr=1.0, momentum=0.5)
+    runs = ex.run_seeds(
+        lambda s: NpNet((6, 5, 3), seed=s),
+        [0, 1],
+        (x, y),
+        (x[:20], y[:20]),
+        epochs=2,
+        batch_size=10,
+        lr=1.0,
+        momentum=0.5,
+    )
     assert [r["seed"] for r in runs] == [0, 1]
     assert all(0 <= r["train_accuracy"] <= 1 and r["train_loss"] > 0 for r in runs)
     assert ex.summarize(runs, "test_loss")["n"] == 2
     mean, low, high = ex.curve_band(runs, "test_loss")
     assert mean.shape == (2,) and np.all(low <= mean) and np.all(mean <= high)
-    auto = ex.run_seeds(lambda s: NpNet((6, 3, 6), seed=s), [0], (x, x), (x, x), epochs=1, batch_size=10)
+    auto = ex.run_seeds(
+        lambda s: NpNet((6, 3, 6), seed=s), [0], (x, x), (x, x), epochs=1, batch_size=10
+    )
     assert auto[0]["test_accuracy"] is None and auto[0]["train_accuracy"] is None
 
 
@@ -68,6 +79,7 @@ def test_frontprop_class_is_a_network():
 
 
 # -- nnetlib.report.timing -------------------------------------------------------
+
 
 def test_batch_stat_and_timing_stat():
     from nnetlib.report import timing
@@ -89,7 +101,7 @@ def test_time_steps_counts_rounds_and_checks_data():
     before = net.params.copy()
     s = timing.time_steps(net, x, t, batches=2, repeats=3, batch_size=10)
     assert s["n"] == 3 and all(v > 0 for v in s["values"])
-    assert not np.array_equal(before, net.params)              # the steps did train
+    assert not np.array_equal(before, net.params)  # the steps did train
     with pytest.raises(ValueError, match="need 40"):
         timing.time_steps(net, x, t, batches=3, batch_size=10)
 

@@ -4,6 +4,7 @@ Every test names its device: ``device="cpu"`` here, so the results are the same
 on a CUDA host; the CUDA-graph path of ``train_epoch`` is tested at the end,
 on ``device="cuda"``, by tests marked ``gpu`` (skipped without CUDA).
 """
+
 import numpy as np
 import pytest
 import torch
@@ -15,14 +16,14 @@ from nnetlib.nets import gpunet as gpunet_module
 from nnetlib.nets.gpunet import GpuNet
 
 ARCHS = [
-    (3, 2),                       # no hidden layer
-    (1, 1),                       # width 1 everywhere
-    (4, 1, 3),                    # width-1 hidden layer
-    (5, 4, 3, 2, 6, 3),           # depth 5
-    (2, 7, 1, 1, 1, 4, 2),        # depth 6, width-1 chain
-    (6, 5, 5, 5, 5, 5, 5, 4),     # depth 7
-    (20, 16, 16, 10),             # the classifier's shape, narrow input
-    (12, 9, 12),                  # an autoencoder
+    (3, 2),  # no hidden layer
+    (1, 1),  # width 1 everywhere
+    (4, 1, 3),  # width-1 hidden layer
+    (5, 4, 3, 2, 6, 3),  # depth 5
+    (2, 7, 1, 1, 1, 4, 2),  # depth 6, width-1 chain
+    (6, 5, 5, 5, 5, 5, 5, 4),  # depth 7
+    (20, 16, 16, 10),  # the classifier's shape, narrow input
+    (12, 9, 12),  # an autoencoder
 ]
 BATCHES = [1, 3, 17]
 TOL = 1e-10
@@ -50,9 +51,15 @@ def test_gradients_match_autograd_and_npnet(layers, n):
     assert all(g.dtype == np.float64 for g in got)
     assert_grads_close(got, TorchNet(layers, params=p, dtype="float64").gradients(x, t))
     assert_grads_close(got, NpNet(layers, params=p, dtype="float64").gradients(x, t))
-    assert net.loss(x, t) == pytest.approx(NpNet(layers, params=p, dtype="float64").loss(x, t), rel=1e-12)
-    np.testing.assert_allclose(net.feedforward(x), NpNet(layers, params=p, dtype="float64").feedforward(x),
-                               rtol=1e-12, atol=1e-14)
+    assert net.loss(x, t) == pytest.approx(
+        NpNet(layers, params=p, dtype="float64").loss(x, t), rel=1e-12
+    )
+    np.testing.assert_allclose(
+        net.feedforward(x),
+        NpNet(layers, params=p, dtype="float64").feedforward(x),
+        rtol=1e-12,
+        atol=1e-14,
+    )
 
 
 def test_tensor_input_equals_numpy_input():
@@ -60,7 +67,7 @@ def test_tensor_input_equals_numpy_input():
     x, t = problem(layers, 9)
     net = GpuNet(layers, seed=1, dtype="float64", device="cpu")
     want = net.gradients(x, t)
-    got = net.gradients(torch.from_numpy(x), torch.from_numpy(t).float())   # any real dtype is cast
+    got = net.gradients(torch.from_numpy(x), torch.from_numpy(t).float())  # any real dtype is cast
     assert_grads_close(got, want, tol=1e-7)
     got = net.gradients(torch.from_numpy(x), torch.from_numpy(t))
     assert_grads_close(got, want, tol=0)
@@ -71,7 +78,7 @@ def test_chunked_jacobians_equal_unchunked():
     x, t = problem(layers, 23)
     net = GpuNet(layers, seed=3, dtype="float64", device="cpu")
     want = net.gradients(x, t)
-    net.jacobian_budget = 50                                      # widest 5 x 5: chunks of 2
+    net.jacobian_budget = 50  # widest 5 x 5: chunks of 2
     assert nnetlib.frontprop.jacobian_chunk(layers, net.jacobian_budget) == 2
     assert_grads_close(net.gradients(x, t), want, tol=1e-14)
 
@@ -97,19 +104,24 @@ def test_layout_and_views():
 def loop_of_steps(net, x, t, batch_size, lr, momentum):
     losses = []
     for s in range(0, len(x), batch_size):
-        losses.append(net.step(x[s:s + batch_size], t[s:s + batch_size], lr, momentum))
+        losses.append(net.step(x[s : s + batch_size], t[s : s + batch_size], lr, momentum))
     return losses
 
 
-@pytest.mark.parametrize("layers,n,bs", [((5, 4, 3, 2, 6, 3), 23, 5),     # partial last batch
-                                         ((20, 16, 16, 10), 40, 10),      # full batches
-                                         ((3, 2), 7, 100),                # one batch > n
-                                         ((4, 1, 3), 5, 1)])              # batch 1
+@pytest.mark.parametrize(
+    "layers,n,bs",
+    [
+        ((5, 4, 3, 2, 6, 3), 23, 5),  # partial last batch
+        ((20, 16, 16, 10), 40, 10),  # full batches
+        ((3, 2), 7, 100),  # one batch > n
+        ((4, 1, 3), 5, 1),
+    ],
+)  # batch 1
 def test_train_epoch_equals_loop_of_npnet_steps(layers, n, bs):
     x, t = problem(layers, n, seed=n)
     g = GpuNet(layers, seed=5, dtype="float64", device="cpu")
     ref = NpNet(layers, params=g.params, dtype="float64")
-    for epoch in range(2):
+    for _epoch in range(2):
         losses = loop_of_steps(ref, x, t, bs, 10.0, 0.5)
         mean = g.train_epoch(x, t, bs, 10.0, 0.5)
         sizes = [min(bs, n - s) for s in range(0, n, bs)]
@@ -186,17 +198,17 @@ def assert_unchanged(net, p, v):
 
 
 BAD_XT = [
-    (np.zeros((3, 4)), np.zeros((3, 2)), "x"),                 # wrong width
+    (np.zeros((3, 4)), np.zeros((3, 2)), "x"),  # wrong width
     (np.zeros((3, 5)), np.zeros((3, 3)), "t"),
-    (np.zeros(5), np.zeros((1, 2)), "x"),                      # 1-D
-    (np.zeros((0, 5)), np.zeros((0, 2)), "x"),                 # empty batch
-    (np.full((2, 5), np.nan), np.zeros((2, 2)), "x"),          # NaN
-    (np.zeros((2, 5)), np.full((2, 2), np.inf), "t"),          # inf
-    (np.zeros((3, 5)), np.zeros((2, 2)), "same number"),       # mismatched batch
-    (np.array([["a"] * 5]), np.zeros((1, 2)), "x"),            # strings
-    (torch.zeros(3, 4), torch.zeros(3, 2), "x"),               # tensors: wrong width
-    (torch.zeros(2, 3, 5), torch.zeros(2, 2), "x"),            # 3-D
-    (torch.zeros(0, 5), torch.zeros(0, 2), "x"),               # empty
+    (np.zeros(5), np.zeros((1, 2)), "x"),  # 1-D
+    (np.zeros((0, 5)), np.zeros((0, 2)), "x"),  # empty batch
+    (np.full((2, 5), np.nan), np.zeros((2, 2)), "x"),  # NaN
+    (np.zeros((2, 5)), np.full((2, 2), np.inf), "t"),  # inf
+    (np.zeros((3, 5)), np.zeros((2, 2)), "same number"),  # mismatched batch
+    (np.array([["a"] * 5]), np.zeros((1, 2)), "x"),  # strings
+    (torch.zeros(3, 4), torch.zeros(3, 2), "x"),  # tensors: wrong width
+    (torch.zeros(2, 3, 5), torch.zeros(2, 2), "x"),  # 3-D
+    (torch.zeros(0, 5), torch.zeros(0, 2), "x"),  # empty
     (torch.full((2, 5), float("nan")), torch.zeros(2, 2), "x"),
     (torch.zeros(2, 5), torch.full((2, 2), float("-inf")), "t"),
     (torch.zeros(2, 5, dtype=torch.complex64), torch.zeros(2, 2), "x"),
@@ -210,8 +222,12 @@ def test_bad_inputs_raise_and_change_nothing(x, t, match):
     named = {"x": r"^x (must|contains)", "t": r"^t (must|contains)"}.get(match, match)
     net = GpuNet((5, 4, 2), seed=0, device="cpu")
     p, v = net.params, net.velocity
-    for call in (lambda: net.step(x, t), lambda: net.gradients(x, t), lambda: net.loss(x, t),
-                 lambda: net.train_epoch(x, t, 2)):
+    for call in (
+        lambda: net.step(x, t),
+        lambda: net.gradients(x, t),
+        lambda: net.loss(x, t),
+        lambda: net.train_epoch(x, t, 2),
+    ):
         with pytest.raises(ValueError, match=named):
             call()
         assert_unchanged(net, p, v)
@@ -220,9 +236,18 @@ def test_bad_inputs_raise_and_change_nothing(x, t, match):
             net.feedforward(x)
 
 
-@pytest.mark.parametrize("kw,match", [({"lr": 0}, "lr"), ({"lr": -1.0}, "lr"), ({"lr": float("nan")}, "lr"),
-                                      ({"lr": True}, "lr"), ({"momentum": 1.0}, "momentum"),
-                                      ({"momentum": -0.1}, "momentum"), ({"momentum": "0.5"}, "momentum")])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        ({"lr": 0}, "lr"),
+        ({"lr": -1.0}, "lr"),
+        ({"lr": float("nan")}, "lr"),
+        ({"lr": True}, "lr"),
+        ({"momentum": 1.0}, "momentum"),
+        ({"momentum": -0.1}, "momentum"),
+        ({"momentum": "0.5"}, "momentum"),
+    ],
+)
 def test_bad_step_args(kw, match):
     net = GpuNet((5, 4, 2), seed=0, device="cpu")
     x, t = problem((5, 4, 2), 3)
@@ -257,8 +282,8 @@ def test_bad_device_and_params():
 
 
 def test_cuda_refused_without_cuda(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)    # a CPU-only host, anywhere
-    assert GpuNet((2, 2)).device == torch.device("cpu")               # the default there
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a CPU-only host, anywhere
+    assert GpuNet((2, 2)).device == torch.device("cpu")  # the default there
     with pytest.raises(ValueError, match="'cuda' requested, but CUDA is not available"):
         GpuNet((2, 2), device="cuda")
     with pytest.raises(ValueError, match="graph=True"):
@@ -297,8 +322,8 @@ def test_train_epoch_stops_at_first_non_finite_gradient():
     x, t = problem(layers, 10)
     g = GpuNet(layers, seed=0, dtype="float64", device="cpu")
     ref = GpuNet(layers, params=g.params, dtype="float64", device="cpu")
-    loop_of_steps(ref, x[:6], t[:6], 2, 10.0, 0.5)              # batches 0, 1, 2 applied
-    nan_after(g, 3)                                              # batch 3 goes bad
+    loop_of_steps(ref, x[:6], t[:6], 2, 10.0, 0.5)  # batches 0, 1, 2 applied
+    nan_after(g, 3)  # batch 3 goes bad
     with pytest.raises(FloatingPointError, match="batch 3"):
         g.train_epoch(x, t, 2, 10.0, 0.5)
     np.testing.assert_array_equal(g.params, ref.params)
@@ -321,8 +346,9 @@ def test_graph_replay_logic_with_a_stand_in_graph(monkeypatch):
 
         class Graph:
             def replay(_):
-                self._epoch_body(entry.x, entry.t, bounds, entry.lr, entry.momentum,
-                                 entry.losses, entry.oks)
+                self._epoch_body(
+                    entry.x, entry.t, bounds, entry.lr, entry.momentum, entry.losses, entry.oks
+                )
 
         entry.graph = Graph()
         captures.append((x.shape[0], bounds[0][1] - bounds[0][0]))
@@ -334,9 +360,16 @@ def test_graph_replay_logic_with_a_stand_in_graph(monkeypatch):
     layers = (6, 5, 4, 3)
     g = GpuNet(layers, seed=1, dtype="float64", device="cpu")
     ref = NpNet(layers, params=g.params, dtype="float64")
-    for i, (n, bs, lr, m) in enumerate([(23, 5, 10.0, 0.5), (23, 5, 2.0, 0.9), (23, 4, 1.0, 0.0),
-                                        (30, 5, 10.0, 0.5), (23, 5, 10.0, 0.5)]):
-        x, t = problem(layers, n, seed=i)                          # new data every epoch
+    for i, (n, bs, lr, m) in enumerate(
+        [
+            (23, 5, 10.0, 0.5),
+            (23, 5, 2.0, 0.9),
+            (23, 4, 1.0, 0.0),
+            (30, 5, 10.0, 0.5),
+            (23, 5, 10.0, 0.5),
+        ]
+    ):
+        x, t = problem(layers, n, seed=i)  # new data every epoch
         losses = loop_of_steps(ref, x, t, bs, lr, m)
         g.train_epoch(torch.from_numpy(x), t, bs, lr, m)
         np.testing.assert_allclose(g.last_epoch_losses, losses, rtol=1e-12)
@@ -351,18 +384,19 @@ def test_graph_replay_logic_with_a_stand_in_graph(monkeypatch):
 
 # -- CUDA (marked gpu: skipped without CUDA, see conftest.py) --------------------------
 
+
 @pytest.mark.gpu
 def test_cuda_gradients_and_graph_epoch():
     layers = (20, 16, 16, 10)
     x, t = problem(layers, 53)
     g = GpuNet(layers, seed=9, dtype="float64", device="cuda")
-    assert g.device.type == "cuda" and GpuNet((2, 2)).device.type == "cuda"   # the default here
+    assert g.device.type == "cuda" and GpuNet((2, 2)).device.type == "cuda"  # the default here
     ref = NpNet(layers, params=g.params, dtype="float64")
     assert_grads_close(g.gradients(x, t), ref.gradients(x, t))
     xd, td = torch.from_numpy(x).cuda(), torch.from_numpy(t).cuda()
-    for epoch in range(3):                                       # capture once, replay after
+    for _epoch in range(3):  # capture once, replay after
         losses = loop_of_steps(ref, x, t, 10, 10.0, 0.5)
-        mean = g.train_epoch(xd, td, 10, 10.0, 0.5)              # graph=True by default
+        mean = g.train_epoch(xd, td, 10, 10.0, 0.5)  # graph=True by default
         np.testing.assert_allclose(g.last_epoch_losses, losses, rtol=1e-10)
         assert mean == pytest.approx(np.dot(losses, [10] * 5 + [3]) / 53, rel=1e-10)
         assert rel(g.params, ref.params) <= TOL

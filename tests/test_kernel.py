@@ -1,5 +1,6 @@
 """The Cython kernel nnetlib/_ext/_frontprop.pyx as a source: it builds on its
 own, as notebook 03's ``%%cython -I nnetlib/_ext`` cell builds it."""
+
 import os
 import shutil
 import subprocess
@@ -18,8 +19,12 @@ def kernel_c(tmp_path_factory):
     """The kernel translated to C by Cython, outside the package folder (as
     %%cython does), so the C compiler cannot find the header next to it."""
     out = tmp_path_factory.mktemp("kernel") / "kernel.c"
-    proc = subprocess.run([sys.executable, "-m", "cython", "-3", PYX, "-o", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cython", "-3", PYX, "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -52,6 +57,7 @@ np = pytest.importorskip("numpy")
 
 def _problem(layers, batch, seed=0, dtype="float32"):
     from nnetlib.nets.base import init_params
+
     rng = np.random.default_rng(seed)
     x = rng.random((batch, layers[0])).astype(dtype)
     t = rng.random((batch, layers[-1])).astype(dtype)
@@ -65,14 +71,14 @@ def _step(layers, w, x, t, nthreads, per=None, lr=1.0):
     w, v = w.copy(), np.zeros_like(w)
     status, loss = kernel.gradient_and_step(w, v, x, t, plan, buf, lr, 0.5)
     g0 = plan[kernel.PLAN_FIELDS["grad"]]
-    return status, loss, w, buf[g0:g0 + w.shape[0]].copy()
+    return status, loss, w, buf[g0 : g0 + w.shape[0]].copy()
 
 
 def test_block_count():
-    assert kernel.block_count(1, 1000) == 1                  # one thread: one block, as before
+    assert kernel.block_count(1, 1000) == 1  # one thread: one block, as before
     assert kernel.block_count(2, 1000) == 2 * kernel.BLOCKS_PER_THREAD
     assert kernel.block_count(2, 1000, 3) == 6
-    assert kernel.block_count(4, 5) == 5                      # at most one block per sample
+    assert kernel.block_count(4, 5) == 5  # at most one block per sample
     with pytest.raises(ValueError, match="blocks_per_thread"):
         kernel.block_count(2, 10, 0)
 
@@ -103,6 +109,7 @@ def test_concurrent_callers_each_get_their_own_result():
     """Two Python threads in the kernel at once: one runs on the pool, the
     other does its blocks alone; both results are the serial ones."""
     import threading
+
     layers = (50, 12, 10, 4)
     jobs = [_problem(layers, 400, seed=s, dtype="float64") for s in range(4)]
     want = [_step(layers, *job, 1)[3] for job in jobs]
@@ -125,7 +132,7 @@ def test_concurrent_callers_each_get_their_own_result():
 def test_pool_works_in_a_forked_child():
     layers = (20, 6, 5, 3)
     w, x, t = _problem(layers, 64, seed=5, dtype="float64")
-    ref = _step(layers, w, x, t, 2)                          # the parent's pool is running
+    ref = _step(layers, w, x, t, 2)  # the parent's pool is running
     code = f"""
 import sys; sys.path.insert(0, {ROOT!r})
 import os, numpy as np

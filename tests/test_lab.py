@@ -7,6 +7,7 @@ its Markdown is rendered with the equations typeset by the MathJax inside
 JupyterLab's own bundle, and that the page asked nothing of any other host.
 The server and its kernels are always shut down.
 """
+
 import os
 import pathlib
 import secrets
@@ -19,7 +20,6 @@ import time
 import urllib.request
 
 import pytest
-
 from _chromium import Browser, require_chromium
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -61,14 +61,18 @@ def _wait_for_server(proc, base, token, log):
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"JupyterLab exited with code {proc.returncode}:\n{log.read_text()[-2000:]}")
+            raise AssertionError(
+                f"JupyterLab exited with code {proc.returncode}:\n{log.read_text()[-2000:]}"
+            )
         try:
             if _get(f"{base}/api/status?token={token}")[0] == 200:
                 return
         except OSError:
             pass
         time.sleep(0.5)
-    raise AssertionError(f"JupyterLab did not answer in {START_TIMEOUT} s:\n{log.read_text()[-2000:]}")
+    raise AssertionError(
+        f"JupyterLab did not answer in {START_TIMEOUT} s:\n{log.read_text()[-2000:]}"
+    )
 
 
 def _stop(proc, base, token):
@@ -85,7 +89,7 @@ def _stop(proc, base, token):
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)       # the group this test started
+            os.killpg(proc.pid, signal.SIGKILL)  # the group this test started
             proc.wait()
 
 
@@ -100,21 +104,39 @@ def lab(tmp_path):
     (tmp_path / "nb").mkdir()
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, tmp_path / "nb")
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
-               JUPYTER_DATA_DIR=str(tmp_path / "data"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-               IPYTHONDIR=str(tmp_path / "ipython"), NNETLIB_PROGRESS="0")
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+        JUPYTER_DATA_DIR=str(tmp_path / "data"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        IPYTHONDIR=str(tmp_path / "ipython"),
+        NNETLIB_PROGRESS="0",
+    )
     env.pop("MPLBACKEND", None)
-    args = [str(lab_bin), "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path / 'nb'}",
-            f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
-            f"--LabApp.user_settings_dir={tmp_path / 'settings'}"]
+    args = [
+        str(lab_bin),
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--port-retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={tmp_path / 'nb'}",
+        f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+        f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--allow-root")
     log = tmp_path / "lab.log"
     base = f"http://127.0.0.1:{port}"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                cwd=tmp_path, start_new_session=True)
+        proc = subprocess.Popen(
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
     try:
         _wait_for_server(proc, base, token, log)
         yield base, token
@@ -122,7 +144,7 @@ def lab(tmp_path):
         _stop(proc, base, token)
 
 
-@pytest.mark.slow                                              # starts JupyterLab and a browser, ~11 s
+@pytest.mark.slow  # starts JupyterLab and a browser, ~11 s
 def test_jupyterlab_renders_notebook_math_offline(lab, tmp_path):
     require_chromium()
     base, token = lab
@@ -130,9 +152,14 @@ def test_jupyterlab_renders_notebook_math_offline(lab, tmp_path):
         browser.goto(f"{base}/lab/tree/{NOTEBOOK}?reset&token={token}")
         state = browser.wait_for(
             f"(() => {{ const r = {MARKDOWN_JS}; return r.cells > 0 && r.typeset >= 5 && !r.raw.length && r; }})()",
-            timeout=90, what="the notebook's Markdown rendered with its math typeset")
-        requested = [e["params"]["request"]["url"] for e in browser.events
-                     if e.get("method") == "Network.requestWillBeSent"]
+            timeout=90,
+            what="the notebook's Markdown rendered with its math typeset",
+        )
+        requested = [
+            e["params"]["request"]["url"]
+            for e in browser.events
+            if e.get("method") == "Network.requestWillBeSent"
+        ]
     # waited for above: MathJax typesets the cells one by one, so asserting the
     # count at the first typeset equation was a race
     assert state["errors"] == 0, f"{state['errors']} MathJax errors in the notebook"

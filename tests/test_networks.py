@@ -1,4 +1,5 @@
 """Gradients of every network against torch autograd and finite differences."""
+
 import numpy as np
 import pytest
 import torch
@@ -8,7 +9,15 @@ from hypothesis import strategies as st
 
 import nnetlib
 
-ARCHS = [[3, 4, 2], [2, 3, 3, 2], [3, 5, 4, 3, 2, 2], [1, 1], [4, 1, 1, 3], [5, 1], [2, 6, 1, 4, 2, 3, 2]]
+ARCHS = [
+    [3, 4, 2],
+    [2, 3, 3, 2],
+    [3, 5, 4, 3, 2, 2],
+    [1, 1],
+    [4, 1, 1, 3],
+    [5, 1],
+    [2, 6, 1, 4, 2, 3, 2],
+]
 
 
 def autograd(layers, params, x, t):
@@ -17,7 +26,7 @@ def autograd(layers, params, x, t):
     a = torch.tensor(x)
     start = 0
     for n, m in zip(layers[:-1], layers[1:]):
-        w = flat[start:start + (n + 1) * m].reshape(n + 1, m)
+        w = flat[start : start + (n + 1) * m].reshape(n + 1, m)
         a = torch.sigmoid(a @ w[:-1] + w[-1])
         start += (n + 1) * m
     loss = torch.mean((a - torch.tensor(t)) ** 2)
@@ -48,7 +57,10 @@ def test_pynet_dadw_matches_npnet_DADW():
     layers = [2, 3, 3, 2]
     x, _ = problem(layers, 2)
     p = nnetlib.init_params(layers, seed=3, dtype="float64")
-    py, npn = nnetlib.PyNet(layers, params=p, dtype="float64"), nnetlib.NpNet(layers, params=p, dtype="float64")
+    py, npn = (
+        nnetlib.PyNet(layers, params=p, dtype="float64"),
+        nnetlib.NpNet(layers, params=p, dtype="float64"),
+    )
     py.feedforward(x), npn.feedforward(x)
     for l in range(4):
         for k in range(3):
@@ -95,12 +107,15 @@ def test_central_differences_sample_of_784_16_16_10():
 
 @nets("PyNet", "NpNet", "CyNet", "GpuNet")
 @settings(max_examples=40, deadline=None)
-@given(layers=st.lists(st.integers(1, 6), min_size=2, max_size=6),
-       batch=st.integers(1, 5), seed=st.integers(0, 2**32 - 1),
-       scale=st.floats(0.1, 3.0))
+@given(
+    layers=st.lists(st.integers(1, 6), min_size=2, max_size=6),
+    batch=st.integers(1, 5),
+    seed=st.integers(0, 2**32 - 1),
+    scale=st.floats(0.1, 3.0),
+)
 def test_property_random_architectures(net_class, layers, batch, seed, scale):
     if net_class is nnetlib.PyNet and nnetlib.n_params(layers) > 60:
-        layers = layers[:2]                                   # PyNet is slow: keep it small
+        layers = layers[:2]  # PyNet is slow: keep it small
     rng = np.random.default_rng(seed)
     p = rng.standard_normal(nnetlib.n_params(layers)) * scale
     x = rng.standard_normal((batch, layers[0])) * scale
@@ -132,8 +147,11 @@ def test_one_big_step_drives_single_sample_loss_to_zero(net_class):
 
 
 @nets("NpNet", "CyNet", "GpuNet", "FrontNet")
-@pytest.mark.parametrize("layers", [[784, 16, 16, 10], [784, 64, 784], [20, 8, 20], [5, 4, 3, 3, 2, 2]],
-                         ids=lambda l: "-".join(map(str, l)))
+@pytest.mark.parametrize(
+    "layers",
+    [[784, 16, 16, 10], [784, 64, 784], [20, 8, 20], [5, 4, 3, 3, 2, 2]],
+    ids=lambda l: "-".join(map(str, l)),
+)
 def test_float32_agrees_with_float64(net_class, layers):
     p = nnetlib.init_params(layers, seed=0, dtype="float64")
     x, t = problem(layers, 16)
@@ -146,17 +164,25 @@ def test_float32_agrees_with_float64(net_class, layers):
 
 
 @nets("CyNet", "GpuNet", "FrontNet", "BackpropNet")
-@pytest.mark.parametrize("layers", [[6, 5, 4, 3], [784, 16, 16, 10], [20, 8, 20], [5, 4, 3, 2, 6, 3], [3, 1]],
-                         ids=lambda l: "-".join(map(str, l)))
+@pytest.mark.parametrize(
+    "layers",
+    [[6, 5, 4, 3], [784, 16, 16, 10], [20, 8, 20], [5, 4, 3, 2, 6, 3], [3, 1]],
+    ids=lambda l: "-".join(map(str, l)),
+)
 def test_step_equals_npnet(net_class, layers):
     """SGD with momentum: the same losses, weights (and their layer views) and
     velocity as NpNet, while lr, momentum and the batch size change."""
     p = nnetlib.init_params(layers, seed=4, dtype="float64")
-    ours, ref = net_class(layers, params=p, dtype="float64"), nnetlib.NpNet(layers, params=p, dtype="float64")
+    ours, ref = (
+        net_class(layers, params=p, dtype="float64"),
+        nnetlib.NpNet(layers, params=p, dtype="float64"),
+    )
     for i, (lr, mom) in enumerate([(3.0, 0.7), (10.0, 0.5), (0.5, 0.0), (2.0, 0.9)]):
-        x, t = problem(layers, (1, 9, 4, 12)[i], seed=i)            # batch 1 too
+        x, t = problem(layers, (1, 9, 4, 12)[i], seed=i)  # batch 1 too
         loss = ours.step(x, t, lr=lr, momentum=mom)
-        assert isinstance(loss, float) and loss == pytest.approx(ref.step(x, t, lr=lr, momentum=mom), rel=1e-12)
+        assert isinstance(loss, float) and loss == pytest.approx(
+            ref.step(x, t, lr=lr, momentum=mom), rel=1e-12
+        )
     assert rel_err([ours.params], [ref.params]) <= 1e-12
     assert rel_err([ours.velocity], [ref.velocity]) <= 1e-12
     assert rel_err(ours.weights, ref.weights) <= 1e-12
@@ -166,7 +192,10 @@ def test_step_semantics_match_torch_sgd():
     layers = [6, 5, 4, 3]
     p = nnetlib.init_params(layers, seed=4, dtype="float64")
     x, t = problem(layers, 7)
-    ours, ref = nnetlib.NpNet(layers, params=p, dtype="float64"), nnetlib.TorchNet(layers, params=p, dtype="float64")
+    ours, ref = (
+        nnetlib.NpNet(layers, params=p, dtype="float64"),
+        nnetlib.TorchNet(layers, params=p, dtype="float64"),
+    )
     for _ in range(5):
         l1, l2 = ours.step(x, t, lr=3.0, momentum=0.7), ref.step(x, t, lr=3.0, momentum=0.7)
         assert abs(l1 - l2) <= 1e-12
@@ -176,12 +205,14 @@ def test_step_semantics_match_torch_sgd():
 def test_init_distributions():
     layers = [400, 300, 10]
     k = nnetlib.init_params(layers, "kaiming", seed=0, dtype="float64")
-    w0 = k[:401 * 300]
+    w0 = k[: 401 * 300]
     assert np.abs(w0).max() <= 1 / np.sqrt(400) and np.abs(w0).max() > 0.99 / np.sqrt(400)
     n = nnetlib.init_params(layers, "naive", seed=0, dtype="float64")
-    assert abs(np.std(n[:401 * 300]) * np.sqrt(400) - 1) < 0.01
+    assert abs(np.std(n[: 401 * 300]) * np.sqrt(400) - 1) < 0.01
     assert np.array_equal(nnetlib.init_params(layers, seed=5), nnetlib.init_params(layers, seed=5))
-    assert not np.array_equal(nnetlib.init_params(layers, seed=5), nnetlib.init_params(layers, seed=6))
+    assert not np.array_equal(
+        nnetlib.init_params(layers, seed=5), nnetlib.init_params(layers, seed=6)
+    )
 
 
 def test_shapes_and_layout():
@@ -199,10 +230,12 @@ def test_shapes_and_layout():
 
 # -- the README's quickstart (issue 14.1) ------------------------------------------
 
-@pytest.mark.slow                                              # trains on MNIST
+
+@pytest.mark.slow  # trains on MNIST
 def test_readme_quickstart_runs(tmp_path, monkeypatch, capsys):
     import os
     import re
+
     if not os.environ.get("NNETLIB_DATA"):
         pytest.skip("NNETLIB_DATA is not set: the quickstart loads real MNIST")
     readme = os.path.join(os.path.dirname(__file__), os.pardir, "README.md")
@@ -218,4 +251,4 @@ def test_readme_quickstart_runs(tmp_path, monkeypatch, capsys):
     diffs = [float(v) for v in re.findall(r"max \|difference\| (\S+)", out)]
     assert len(diffs) == 3 and max(diffs) < 1e-5
     value = re.search(r"da\^2_3/dw\^0_350,5 = (\S+)", out).group(1)
-    assert float(value) != 0.0                                 # pixel 350 of sample 0 is lit
+    assert float(value) != 0.0  # pixel 350 of sample 0 is lit

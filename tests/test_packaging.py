@@ -63,7 +63,9 @@ sys.meta_path.insert(0, Block())
 
 def test_import_without_the_compiled_kernel():
     """Issue 11.4: a build without a C compiler still gives a working package."""
-    code = BLOCK_KERNEL + """
+    code = (
+        BLOCK_KERNEL
+        + """
 import nnetlib
 from nnetlib import CyNet, NpNet, load_mnist, train  # noqa: F401
 from nnetlib.nets import cynet
@@ -75,11 +77,19 @@ except ImportError as exc:
 Net = CyNet if cynet.available() else NpNet
 print(type(Net([4, 3, 2])).__name__)
 """
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True,
-                         text=True).stdout.splitlines()
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.splitlines()
     assert out[0] == "False False"
-    for phrase in ("nnetlib._ext._frontprop", "C compiler", "pip install -e .",
-                   "build_ext --inplace", "NpNet", "blocked: no compiled kernel"):
+    for phrase in (
+        "nnetlib._ext._frontprop",
+        "C compiler",
+        "pip install -e .",
+        "build_ext --inplace",
+        "NpNet",
+        "blocked: no compiled kernel",
+    ):
         assert phrase in out[1], out[1]
     assert out[2] == "NpNet"
 
@@ -90,16 +100,27 @@ def source_copy(tmp_path_factory):
     dest = tmp_path_factory.mktemp("src")
     for name in ("setup.py", "pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, dest / name)
-    shutil.copytree(ROOT / "nnetlib", dest / "nnetlib",
-                    ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__", "*.html"))
+    shutil.copytree(
+        ROOT / "nnetlib",
+        dest / "nnetlib",
+        ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__", "*.html"),
+    )
     return dest
 
 
 def _setup_py(folder, *args, env=None, block=""):
-    code = block + "import runpy, sys; sys.argv = ['setup.py', *sys.argv[1:]]; " \
-                   "runpy.run_path('setup.py', run_name='__main__')"
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=folder, capture_output=True,
-                          text=True, env=dict(os.environ, **(env or {})), check=False)
+    code = (
+        block + "import runpy, sys; sys.argv = ['setup.py', *sys.argv[1:]]; "
+        "runpy.run_path('setup.py', run_name='__main__')"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, **(env or {})),
+        check=False,
+    )
 
 
 def test_setup_py_needs_no_numpy_and_reads_the_one_version(source_copy):
@@ -107,11 +128,13 @@ def test_setup_py_needs_no_numpy_and_reads_the_one_version(source_copy):
     setuptools builds is nnetlib.__version__ (pyproject: dynamic, attr)."""
     import nnetlib
 
-    block_numpy = ("import importlib.abc, sys\n"
-                   "class B(importlib.abc.MetaPathFinder):\n"
-                   "    def find_spec(self, name, path=None, target=None):\n"
-                   "        if name.split('.')[0] == 'numpy': raise ImportError('numpy blocked')\n"
-                   "sys.meta_path.insert(0, B())\n")
+    block_numpy = (
+        "import importlib.abc, sys\n"
+        "class B(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'numpy': raise ImportError('numpy blocked')\n"
+        "sys.meta_path.insert(0, B())\n"
+    )
     run = _setup_py(source_copy, "--version", block=block_numpy)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip().splitlines()[-1] == nnetlib.__version__
@@ -128,7 +151,9 @@ def _kernel_compile_args(source_copy, tmp_path, env=None):
     cc = tmp_path / "recording-cc"
     cc.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexit 1\n')
     cc.chmod(0o755)
-    run = _setup_py(source_copy, "build_ext", "--inplace", "--force", env={"CC": str(cc), **(env or {})})
+    run = _setup_py(
+        source_copy, "build_ext", "--inplace", "--force", env={"CC": str(cc), **(env or {})}
+    )
     calls = log.read_text().splitlines() if log.exists() else []
     kernel = [c.split() for c in calls if "_frontprop.c" in c]
     assert len(kernel) == 1, calls
@@ -161,13 +186,20 @@ def test_installed_version_is_the_package_version():
     except metadata.PackageNotFoundError:
         pytest.skip("nnetlib is not installed (running from the source tree)")
     assert installed == nnetlib.__version__
-    assert "version" not in _pyproject()["project"] and "version" in _pyproject()["project"]["dynamic"]
+    assert (
+        "version" not in _pyproject()["project"] and "version" in _pyproject()["project"]["dynamic"]
+    )
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_lab_allows_root_only_for_root():
-    out = subprocess.run(["make", "-n", "lab", "STAMP=/dev/null"], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        ["make", "-n", "lab", "STAMP=/dev/null"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     (line,) = [ln for ln in out.splitlines() if "jupyter lab" in ln]
     assert ("--allow-root" in line) == (os.getuid() == 0), line
 
@@ -195,7 +227,8 @@ def test_environment_yml_matches_pyproject():
     wanted |= {_norm(r) for r in project["build-system"]["requires"]}
     assert conda == wanted, (
         f"only in environment.yml: {sorted(conda - wanted)}; "
-        f"only in pyproject.toml: {sorted(wanted - conda)}")
+        f"only in pyproject.toml: {sorted(wanted - conda)}"
+    )
 
 
 def test_torch_requirement_admits_pinned_version():
@@ -241,4 +274,6 @@ def test_conftest_drops_only_stderr():
         {"output_type": "execute_result", "data": {"text/plain": "1"}},
     ]
     assert [o.get("name", o["output_type"]) for o in mod._drop_stderr(outs)] == [
-        "stdout", "execute_result"]
+        "stdout",
+        "execute_result",
+    ]

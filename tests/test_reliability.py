@@ -1,4 +1,5 @@
 """Bad input, checkpoints and interruption (reliability issue)."""
+
 import inspect
 import json
 import os
@@ -17,21 +18,33 @@ import nnetlib
 LAYERS = [4, 3, 2]
 
 
-@pytest.mark.parametrize("layers,complaint", [
-    ([4], "list at least 2 layer widths"), ([], "list at least 2 layer widths"),
-    (5, "be a sequence of positive ints"), (None, "be a sequence of positive ints"),
-    ([4, 0, 2], "be positive ints"), ([4, -1], "be positive ints"), ([4, 2.5], "be positive ints"),
-    (["4", 2], "be positive ints"), ([True, 2], "be positive ints"),
-])
+@pytest.mark.parametrize(
+    "layers,complaint",
+    [
+        ([4], "list at least 2 layer widths"),
+        ([], "list at least 2 layer widths"),
+        (5, "be a sequence of positive ints"),
+        (None, "be a sequence of positive ints"),
+        ([4, 0, 2], "be positive ints"),
+        ([4, -1], "be positive ints"),
+        ([4, 2.5], "be positive ints"),
+        (["4", 2], "be positive ints"),
+        ([True, 2], "be positive ints"),
+    ],
+)
 def test_bad_layers(net_class, layers, complaint):
     with pytest.raises(ValueError, match=re.escape(f"layers must {complaint}, got {layers!r}")):
         net_class(layers)
 
 
 def test_bad_params_states_expected_length(net_class):
-    with pytest.raises(ValueError, match=r"params must be a flat vector of length 23 .*got shape \(22,\)"):
+    with pytest.raises(
+        ValueError, match=r"params must be a flat vector of length 23 .*got shape \(22,\)"
+    ):
         net_class(LAYERS, params=np.zeros(22))
-    with pytest.raises(ValueError, match=r"params must be a flat vector of length 23 .*got shape \(23, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"params must be a flat vector of length 23 .*got shape \(23, 1\)"
+    ):
         net_class(LAYERS, params=np.zeros((23, 1)))
     with pytest.raises(ValueError, match="params contains NaN or inf"):
         net_class(LAYERS, params=np.full(23, np.nan))
@@ -39,24 +52,28 @@ def test_bad_params_states_expected_length(net_class):
 
 @pytest.mark.parametrize("dtype", ["float16", "int32", "complex128", "banana", None])
 def test_bad_dtype(net_class, dtype):
-    with pytest.raises(ValueError, match=re.escape(f"dtype must be one of ('float32', 'float64'), got {dtype!r}")):
+    with pytest.raises(
+        ValueError, match=re.escape(f"dtype must be one of ('float32', 'float64'), got {dtype!r}")
+    ):
         net_class(LAYERS, dtype=dtype)
 
 
 def test_bad_init(net_class):
-    with pytest.raises(ValueError, match=re.escape("init must be one of ('kaiming', 'naive'), got 'xavier'")):
+    with pytest.raises(
+        ValueError, match=re.escape("init must be one of ('kaiming', 'naive'), got 'xavier'")
+    ):
         net_class(LAYERS, init="xavier")
 
 
 BAD_X = [
-    (np.zeros((2, 5)), r"x must have shape \(batch >= 1, 4\), got \(2, 5\)"),      # wrong width
-    (np.zeros(4), r"x must be 2-D \(batch, 4\), got shape \(4,\)"),               # rank 1
+    (np.zeros((2, 5)), r"x must have shape \(batch >= 1, 4\), got \(2, 5\)"),  # wrong width
+    (np.zeros(4), r"x must be 2-D \(batch, 4\), got shape \(4,\)"),  # rank 1
     (np.zeros((2, 4, 1)), r"x must be 2-D \(batch, 4\), got shape \(2, 4, 1\)"),  # rank 3
-    (np.zeros((0, 4)), r"x must have shape \(batch >= 1, 4\), got \(0, 4\)"),     # empty batch
-    (np.array([[0, 0, np.nan, 0]]), "x contains NaN or inf"),                   # NaN
-    (np.array([[0, 0, np.inf, 0]]), "x contains NaN or inf"),                   # inf
-    (np.array([["a", "b", "c", "d"]]), "x must be numeric, got dtype <U1"),     # strings
-    ([[1, 2], [3]], "x could not be read as an array"),                         # ragged
+    (np.zeros((0, 4)), r"x must have shape \(batch >= 1, 4\), got \(0, 4\)"),  # empty batch
+    (np.array([[0, 0, np.nan, 0]]), "x contains NaN or inf"),  # NaN
+    (np.array([[0, 0, np.inf, 0]]), "x contains NaN or inf"),  # inf
+    (np.array([["a", "b", "c", "d"]]), "x must be numeric, got dtype <U1"),  # strings
+    ([[1, 2], [3]], "x could not be read as an array"),  # ragged
 ]
 
 
@@ -64,7 +81,7 @@ BAD_X = [
 def test_bad_x_everywhere_and_nothing_changes(net_class, x, word):
     net = net_class(LAYERS, seed=0, dtype="float64")
     t = np.zeros((2, 2))
-    net.step(*problem(LAYERS, 2), lr=1.0)          # non-zero momentum to protect
+    net.step(*problem(LAYERS, 2), lr=1.0)  # non-zero momentum to protect
     before, vel = net.params, net.velocity
     with pytest.raises(ValueError, match=word):
         net.feedforward(x)
@@ -74,12 +91,15 @@ def test_bad_x_everywhere_and_nothing_changes(net_class, x, word):
     assert np.array_equal(net.params, before) and np.array_equal(net.velocity, vel)
 
 
-@pytest.mark.parametrize("t,word", [
-    (np.zeros((2, 3)), r"t must have shape \(batch >= 1, 2\), got \(2, 3\)"),
-    (np.zeros((3, 2)), "x and t must hold the same number of samples, got 2 and 3"),
-    (np.zeros(2), r"t must be 2-D targets \(batch, 2\)"),
-    (np.array([[0, np.nan], [0, 0]]), "t contains NaN or inf"),
-])
+@pytest.mark.parametrize(
+    "t,word",
+    [
+        (np.zeros((2, 3)), r"t must have shape \(batch >= 1, 2\), got \(2, 3\)"),
+        (np.zeros((3, 2)), "x and t must hold the same number of samples, got 2 and 3"),
+        (np.zeros(2), r"t must be 2-D targets \(batch, 2\)"),
+        (np.array([[0, np.nan], [0, 0]]), "t contains NaN or inf"),
+    ],
+)
 def test_bad_t(net_class, t, word):
     net = net_class(LAYERS, seed=0)
     before = net.params
@@ -88,11 +108,17 @@ def test_bad_t(net_class, t, word):
     assert np.array_equal(net.params, before)
 
 
-@pytest.mark.parametrize("kw,word", [
-    ({"lr": -1}, "lr must be > 0, got -1"), ({"lr": 0}, "lr must be > 0, got 0"),
-    ({"lr": np.nan}, "lr must be a finite number, got nan"), ({"lr": "10"}, "lr must be a finite number, got '10'"),
-    ({"momentum": 1.0}, r"momentum must be in \[0, 1\), got 1.0"), ({"momentum": -0.1}, "momentum must be >= 0, got -0.1"),
-])
+@pytest.mark.parametrize(
+    "kw,word",
+    [
+        ({"lr": -1}, "lr must be > 0, got -1"),
+        ({"lr": 0}, "lr must be > 0, got 0"),
+        ({"lr": np.nan}, "lr must be a finite number, got nan"),
+        ({"lr": "10"}, "lr must be a finite number, got '10'"),
+        ({"momentum": 1.0}, r"momentum must be in \[0, 1\), got 1.0"),
+        ({"momentum": -0.1}, "momentum must be >= 0, got -0.1"),
+    ],
+)
 def test_bad_step_args(net_class, kw, word):
     net = net_class(LAYERS, seed=0)
     before = net.params
@@ -103,7 +129,10 @@ def test_bad_step_args(net_class, kw, word):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_sigmoid_stable_for_extreme_inputs(dtype):
-    h = np.array([-1e308 if dtype == "float64" else -3e38, -1000, -80, 0, 80, 1000, np.inf, -np.inf], dtype=dtype)
+    h = np.array(
+        [-1e308 if dtype == "float64" else -3e38, -1000, -80, 0, 80, 1000, np.inf, -np.inf],
+        dtype=dtype,
+    )
     with np.errstate(all="raise"):
         a = nnetlib.activations.sigmoid(h)
         d = nnetlib.activations.sigmoid_prime(h)
@@ -122,6 +151,7 @@ def test_huge_inputs_give_finite_results(net_class):
 
 
 # -- checkpoints -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_save_load_round_trip_exact(net_class, dtype, tmp_path):
@@ -182,23 +212,26 @@ def test_interrupted_save_keeps_old_checkpoint(tmp_path, monkeypatch):
 
 # -- training, resume and interruption ---------------------------------------
 
+
 def tiny_data(n=300, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.random((n, 6)).astype("float32")
     labels = (x[:, 0] + x[:, 1] > 1).astype(np.int64) + (x[:, 2] > 0.5)
-    return (x[: n - 100], labels[: n - 100]), (x[n - 100:], labels[n - 100:])
+    return (x[: n - 100], labels[: n - 100]), (x[n - 100 :], labels[n - 100 :])
 
 
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_resume_is_bitwise_identical(tmp_path, shuffle):
     train, test = tiny_data()
-    kw = dict(epochs=5, batch_size=32, lr=2.0, momentum=0.5, shuffle=shuffle, seed=3, progress=False)
+    kw = dict(
+        epochs=5, batch_size=32, lr=2.0, momentum=0.5, shuffle=shuffle, seed=3, progress=False
+    )
     full = nnetlib.NpNet([6, 5, 3], seed=0)
     h_full = nnetlib.train(full, train, test, **kw)
     ck = tmp_path / "ck.npz"
     part = nnetlib.NpNet([6, 5, 3], seed=0)
     nnetlib.train(part, train, test, checkpoint=ck, **{**kw, "epochs": 2})
-    resumed = nnetlib.NpNet([6, 5, 3], seed=99)      # different start: the checkpoint wins
+    resumed = nnetlib.NpNet([6, 5, 3], seed=99)  # different start: the checkpoint wins
     h = nnetlib.train(resumed, train, test, checkpoint=ck, **kw)
     assert np.array_equal(resumed.params, full.params)
     assert h.epoch == [1, 2, 3, 4, 5] and h.test_loss == h_full.test_loss
@@ -213,7 +246,7 @@ def test_keyboard_interrupt_returns_history_and_complete_step():
     def step(*a, **k):
         loss = original(*a, **k)
         steps.append(net.params)
-        if len(steps) == 9:                       # mid-epoch 2 (7 batches per epoch)
+        if len(steps) == 9:  # mid-epoch 2 (7 batches per epoch)
             os.kill(os.getpid(), signal.SIGINT)
         return loss
 
@@ -240,8 +273,10 @@ def test_train_records_history_and_validates():
 
 
 @settings(max_examples=60, deadline=None)
-@given(shape=st.lists(st.integers(0, 6), min_size=0, max_size=3),
-       fill=st.sampled_from([0.0, 1.0, np.nan, np.inf, -np.inf, 1e300]))
+@given(
+    shape=st.lists(st.integers(0, 6), min_size=0, max_size=3),
+    fill=st.sampled_from([0.0, 1.0, np.nan, np.inf, -np.inf, 1e300]),
+)
 def test_fuzz_shapes_and_values(shape, fill):
     """Any array either works (right shape, finite) or raises ValueError."""
     net = nnetlib.NpNet(LAYERS, seed=0, dtype="float64")
@@ -260,11 +295,20 @@ def test_fuzz_shapes_and_values(shape, fill):
 
 # -- checkpoint format versions (issue 12.3) -----------------------------------
 
+
 def _v1_checkpoint(path, layers, params, velocity, convention="v", cls="NpNet", **more):
     """The layout nnetlib wrote before nnetlib.checkpoint (format version 1)."""
-    meta = {"magic": "nnetlib-checkpoint", "version": 1, "class": cls, "layers": layers,
-            "dtype": "float32", "init": "kaiming", "velocity_convention": convention,
-            "extra": {"epochs_done": 2}, **more.pop("meta", {})}
+    meta = {
+        "magic": "nnetlib-checkpoint",
+        "version": 1,
+        "class": cls,
+        "layers": layers,
+        "dtype": "float32",
+        "init": "kaiming",
+        "velocity_convention": convention,
+        "extra": {"epochs_done": 2},
+        **more.pop("meta", {}),
+    }
     np.savez(path, meta=np.array(json.dumps(meta)), params=params, velocity=velocity, **more)
 
 
@@ -278,16 +322,35 @@ def test_version_1_checkpoint_still_loads(tmp_path):
     assert nnetlib.read_checkpoint(tmp_path / "old.npz")["meta"]["extra"] == {"epochs_done": 2}
     # an Adam FrontNet of version 1 keeps its moments and step count
     u = np.abs(rng.standard_normal(net.n_params)).astype("float32")
-    _v1_checkpoint(tmp_path / "adam.npz", [5, 4, 3], net.params, vel, "adam-first-moment", "FrontNet",
-                   second_moment=u, meta={"n_steps": 7, "config": {
-                       "activation": "relu", "loss": "cross_entropy", "optimizer": "adam",
-                       "dropout": 0.0, "dropout_seed": 3, "betas": [0.9, 0.999], "eps": 1e-8}})
+    _v1_checkpoint(
+        tmp_path / "adam.npz",
+        [5, 4, 3],
+        net.params,
+        vel,
+        "adam-first-moment",
+        "FrontNet",
+        second_moment=u,
+        meta={
+            "n_steps": 7,
+            "config": {
+                "activation": "relu",
+                "loss": "cross_entropy",
+                "optimizer": "adam",
+                "dropout": 0.0,
+                "dropout_seed": 3,
+                "betas": [0.9, 0.999],
+                "eps": 1e-8,
+            },
+        },
+    )
     front = nnetlib.FrontNet.load(tmp_path / "adam.npz")
     assert front.function == {"activation": "relu", "loss": "cross_entropy", "dropout": 0.0}
     assert np.array_equal(front.second_moment, u) and np.array_equal(front.velocity, vel)
     assert front.n_steps == 7 and front.optimizer.n_steps == 7
     # torch's buffer (version 1) is still not SGD's velocity
-    _v1_checkpoint(tmp_path / "torch.npz", [5, 4, 3], net.params, vel, "torch-sgd-buffer", "TorchNet")
+    _v1_checkpoint(
+        tmp_path / "torch.npz", [5, 4, 3], net.params, vel, "torch-sgd-buffer", "TorchNet"
+    )
     with pytest.raises(ValueError, match="torch-sgd.*weights_only=True"):
         nnetlib.NpNet.load(tmp_path / "torch.npz")
 
@@ -307,6 +370,7 @@ def test_unknown_checkpoint_version_is_named(tmp_path):
 
 # -- what a newcomer trips on (issue 14) ------------------------------------------
 
+
 def test_train_names_its_data_and_documents_itself():
     params = inspect.signature(nnetlib.train).parameters
     assert "train" not in params and list(params)[:3] == ["net", "data", "test"]
@@ -320,10 +384,19 @@ def test_train_names_its_data_and_documents_itself():
     assert len(h.train_loss) == 1 and h.test_loss == [] and "train loss" in repr(h)
 
 
-@pytest.mark.parametrize("make, lr, batch", [
-    (lambda: nnetlib.NpNet([6, 8, 3], seed=0), 10.0, 1000),
-    (lambda: nnetlib.FrontNet([6, 8, 3], seed=0, activation="relu", loss="cross_entropy",
-                              optimizer="adam"), 1e-3, 100)])
+@pytest.mark.parametrize(
+    "make, lr, batch",
+    [
+        (lambda: nnetlib.NpNet([6, 8, 3], seed=0), 10.0, 1000),
+        (
+            lambda: nnetlib.FrontNet(
+                [6, 8, 3], seed=0, activation="relu", loss="cross_entropy", optimizer="adam"
+            ),
+            1e-3,
+            100,
+        ),
+    ],
+)
 def test_train_defaults_are_the_nets_own(make, lr, batch):
     data, test = tiny_data()
     default, explicit = make(), make()
@@ -337,7 +410,9 @@ def test_unscaled_images_warn():
     data, test = tiny_data()
     net = nnetlib.NpNet([6, 8, 3], seed=0)
     with pytest.warns(UserWarning, match=r"scale the inputs to \[0, 1\]"):
-        nnetlib.train(net, ((data[0] * 255).astype(np.uint8), data[1]), test, epochs=1, progress=False)
+        nnetlib.train(
+            net, ((data[0] * 255).astype(np.uint8), data[1]), test, epochs=1, progress=False
+        )
     with pytest.warns(UserWarning, match=r"values up to 2\d\d.*\[0, 1\]"):
         nnetlib.evaluate(net, test[0] * 255, test[1])
     with pytest.warns(UserWarning, match=r"integers \(uint8\)"):
@@ -364,12 +439,22 @@ def test_evaluate_and_train_take_labels_or_one_hot_targets():
     by_targets = nnetlib.evaluate(net, test[0], nnetlib.one_hot(test[1], 3))
     assert by_labels == by_targets and 0 < by_labels[1] <= 1
     h1 = nnetlib.train(nnetlib.NpNet([6, 8, 3], seed=1), data, test, epochs=2, progress=False)
-    h2 = nnetlib.train(nnetlib.NpNet([6, 8, 3], seed=1), (data[0], nnetlib.one_hot(data[1], 3)),
-                       (test[0], nnetlib.one_hot(test[1], 3)), epochs=2, progress=False)
+    h2 = nnetlib.train(
+        nnetlib.NpNet([6, 8, 3], seed=1),
+        (data[0], nnetlib.one_hot(data[1], 3)),
+        (test[0], nnetlib.one_hot(test[1], 3)),
+        epochs=2,
+        progress=False,
+    )
     assert h2.test_accuracy == h1.test_accuracy and len(h2.test_accuracy) == 2
     # the autoencoder's targets are not one-hot: no accuracy
-    ae = nnetlib.train(nnetlib.NpNet([6, 3, 6], seed=1), (data[0], data[0]), (test[0], test[0]),
-                       epochs=1, progress=False)
+    ae = nnetlib.train(
+        nnetlib.NpNet([6, 3, 6], seed=1),
+        (data[0], data[0]),
+        (test[0], test[0]),
+        epochs=1,
+        progress=False,
+    )
     assert ae.test_accuracy == [] and len(ae.test_loss) == 1
 
 
@@ -389,11 +474,13 @@ def test_pynet_dadw_says_what_to_do():
     with pytest.raises(RuntimeError, match=r"call feedforward\(x\) first"):
         net.dadw(2, 0, 0, 0, 0)
     net.feedforward(np.full((2, 3), 0.5))
-    for args, message in (((3, 0, 0, 0, 0), r"l=3 is out of range 0\.\.2"),
-                          ((2, 3, 0, 0, 0), r"q=3 is out of range 0\.\.2 \(layer l=2\)"),
-                          ((2, 0, 0, 4, 0), r"i=4 is out of range 0\.\.3 \(weights k=0\)"),
-                          ((2, 0, 1, 0, 2), r"j=2 is out of range 0\.\.1 \(weights k=1\)"),
-                          ((2, 0, 0, 0, 0, 2), r"b=2 is out of range 0\.\.1")):
+    for args, message in (
+        ((3, 0, 0, 0, 0), r"l=3 is out of range 0\.\.2"),
+        ((2, 3, 0, 0, 0), r"q=3 is out of range 0\.\.2 \(layer l=2\)"),
+        ((2, 0, 0, 4, 0), r"i=4 is out of range 0\.\.3 \(weights k=0\)"),
+        ((2, 0, 1, 0, 2), r"j=2 is out of range 0\.\.1 \(weights k=1\)"),
+        ((2, 0, 0, 0, 0, 2), r"b=2 is out of range 0\.\.1"),
+    ):
         with pytest.raises(IndexError, match=message):
             net.dadw(*args)
     assert net.dadw(2, 0, 0, 3, 1, 1) != 0.0
@@ -402,6 +489,7 @@ def test_pynet_dadw_says_what_to_do():
 
 # -- loads that refuse what they cannot honour (issue 14.3) ---------------------------
 
+
 def test_checkpoint_of_another_function_is_refused(tmp_path):
     path = tmp_path / "front.npz"
     front = nnetlib.FrontNet([4, 3, 2], seed=0, activation="relu", loss="cross_entropy")
@@ -409,14 +497,17 @@ def test_checkpoint_of_another_function_is_refused(tmp_path):
     for weights_only in (False, True):
         with pytest.raises(ValueError, match=r"activation='relu', loss='cross_entropy'.*FrontNet"):
             nnetlib.NpNet.load(path, weights_only=weights_only)
-    assert np.array_equal(nnetlib.FrontNet.load(path).feedforward(np.ones((1, 4))),
-                          front.feedforward(np.ones((1, 4))))
+    assert np.array_equal(
+        nnetlib.FrontNet.load(path).feedforward(np.ones((1, 4))), front.feedforward(np.ones((1, 4)))
+    )
     # dropout is part of the function trained; weights_only is the way out
     drop = tmp_path / "drop.npz"
     net = nnetlib.FrontNet([4, 3, 2], seed=0, optimizer="adam", dropout=0.25)
     net.step(np.full((3, 4), 0.5), np.eye(2)[[0, 1, 0]])
     net.save(drop)
-    with pytest.raises(ValueError, match=r"dropout=0\.25.*FrontNet\.load\(path, weights_only=True\)"):
+    with pytest.raises(
+        ValueError, match=r"dropout=0\.25.*FrontNet\.load\(path, weights_only=True\)"
+    ):
         nnetlib.FrontNet.load(drop, dropout=0.0)
     fresh = nnetlib.FrontNet.load(drop, dropout=0.0, weights_only=True)
     assert np.array_equal(fresh.params, net.params) and fresh.n_steps == 0
@@ -450,14 +541,17 @@ def test_weights_of_other_layers_are_refused_and_nothing_changes(tmp_path):
 
 # -- files as a user expects (issue 14.5) ----------------------------------------------
 
+
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
 def test_checkpoint_mode_follows_the_umask(tmp_path, umask, mode):
     old = os.umask(umask)
     try:
         nnetlib.NpNet([3, 2], seed=0).save(tmp_path / "n.npz")
-        nnetlib.NpNet([3, 2], seed=1).save(tmp_path / "n.npz")           # replaced atomically
+        nnetlib.NpNet([3, 2], seed=1).save(tmp_path / "n.npz")  # replaced atomically
     finally:
         os.umask(old)
     assert os.stat(tmp_path / "n.npz").st_mode & 0o777 == mode
     assert sorted(p.name for p in tmp_path.iterdir()) == ["n.npz"]
-    assert np.array_equal(nnetlib.NpNet.load(tmp_path / "n.npz").params, nnetlib.NpNet([3, 2], seed=1).params)
+    assert np.array_equal(
+        nnetlib.NpNet.load(tmp_path / "n.npz").params, nnetlib.NpNet([3, 2], seed=1).params
+    )

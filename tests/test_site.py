@@ -5,6 +5,7 @@ browser only the static checks run; with Debian's chromium every page is
 opened from file:// with no network, and must have no broken link, its
 equations typeset by the MathJax inside the folder, and every figure loaded.
 """
+
 import json
 import os
 import pathlib
@@ -12,15 +13,14 @@ import re
 import urllib.parse
 
 import pytest
-
 from _chromium import Browser, require_chromium
 
 pytest.importorskip("nbconvert")
 pytest.importorskip("jupyter_server_mathjax", reason="make venv installs jupyter-server-mathjax")
 
 from nnetlib.report.site import build, headline, notebook_paths, read_page  # noqa: E402
-from nnetlib.report.site.execute import execute, execution_order  # noqa: E402
 from nnetlib.report.site.cli import main as cli_main  # noqa: E402
+from nnetlib.report.site.execute import execute, execution_order  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -103,16 +103,25 @@ def test_missing_results_read_not_yet_computed(tmp_path):
     pages = [read_page(p) for p in notebook_paths(NOTEBOOKS)]
     html = build.render_landing(pages, {}, build.provenance("test"))
     assert html.count("not yet computed") >= 10
-    assert "91 %" in html and "0.0547" in html          # the article's column is still there
+    assert "91 %" in html and "0.0547" in html  # the article's column is still there
 
 
 def test_saved_results_reach_the_landing_page():
     pages = [read_page(p) for p in notebook_paths(NOTEBOOKS)]
     results = {
-        "04-mnist-classifier": {"quick": False, "test_accuracy": {
-            "Nnet": {"mean": 0.91234, "sd": 0.0021, "n": 5}}},
-        "06-timing-table": {"quick": True, "epoch_s": {"np": 0.5, "torch": 0.25, "cy1": {
-            "median": 0.125, "min": 0.1, "max": 0.2, "n": 7}}, "threads_N": 2},
+        "04-mnist-classifier": {
+            "quick": False,
+            "test_accuracy": {"Nnet": {"mean": 0.91234, "sd": 0.0021, "n": 5}},
+        },
+        "06-timing-table": {
+            "quick": True,
+            "epoch_s": {
+                "np": 0.5,
+                "torch": 0.25,
+                "cy1": {"median": 0.125, "min": 0.1, "max": 0.2, "n": 7},
+            },
+            "threads_N": 2,
+        },
         "01-derivation": {"eq1_rel_vs_autograd": 3.2e-15},
     }
     html = build.render_landing(pages, results, build.provenance("test"))
@@ -132,8 +141,10 @@ def test_load_all_skips_unreadable_files(tmp_path):
 
 def test_links_to_notebooks_become_links_to_pages():
     html = '<a href="02-gradient-checks.ipynb#Eq-1">x</a><a href="other.ipynb">y</a>'
-    assert build.rewrite_notebook_links(html, {"02-gradient-checks"}) == \
-        '<a href="02-gradient-checks.html#Eq-1">x</a><a href="other.ipynb">y</a>'
+    assert (
+        build.rewrite_notebook_links(html, {"02-gradient-checks"})
+        == '<a href="02-gradient-checks.html#Eq-1">x</a><a href="other.ipynb">y</a>'
+    )
 
 
 def test_build_refuses_a_folder_without_notebooks(tmp_path):
@@ -144,11 +155,18 @@ def test_build_refuses_a_folder_without_notebooks(tmp_path):
 
 
 def test_summary_notebooks_execute_first_and_last():
-    order = execution_order(["notebooks/02-b.ipynb", "notebooks/00-overview.ipynb",
-                             "notebooks/01-a.ipynb"])
-    assert [p.name for p in order] == ["00-overview.ipynb", "01-a.ipynb", "02-b.ipynb",
-                                       "00-overview.ipynb"]
-    assert [p.name for p in execution_order(["notebooks/00-overview.ipynb"])] == ["00-overview.ipynb"]
+    order = execution_order(
+        ["notebooks/02-b.ipynb", "notebooks/00-overview.ipynb", "notebooks/01-a.ipynb"]
+    )
+    assert [p.name for p in order] == [
+        "00-overview.ipynb",
+        "01-a.ipynb",
+        "02-b.ipynb",
+        "00-overview.ipynb",
+    ]
+    assert [p.name for p in execution_order(["notebooks/00-overview.ipynb"])] == [
+        "00-overview.ipynb"
+    ]
     with pytest.raises(ValueError, match="timeout must be positive"):
         execute(["notebooks/01-a.ipynb"], timeout=0)
 
@@ -158,11 +176,14 @@ def _tiny_notebook(path):
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# 99 · Tiny\n\nRuns in a second: $x = 1$."),
-                nbformat.v4.new_code_cell(
-                    "import os\nfrom nnetlib.report.results import quick, save_results\n"
-                    "print('NNETLIB_QUICK', os.environ.get('NNETLIB_QUICK'), quick())\n"
-                    "if quick():\n    save_results('99-tiny', {'x': 1})")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 99 · Tiny\n\nRuns in a second: $x = 1$."),
+        nbformat.v4.new_code_cell(
+            "import os\nfrom nnetlib.report.results import quick, save_results\n"
+            "print('NNETLIB_QUICK', os.environ.get('NNETLIB_QUICK'), quick())\n"
+            "if quick():\n    save_results('99-tiny', {'x': 1})"
+        ),
+    ]
     nbformat.write(nb, path)
     return path
 
@@ -182,18 +203,29 @@ def test_quick_mode_runs_copies_and_full_mode_runs_in_place(tmp_path, monkeypatc
     quick_dir = tmp_path / "quick"
     monkeypatch.delenv("NNETLIB_QUICK", raising=False)
     times = execute([source], quick=True, out=quick_dir, log=lambda *a: None)
-    assert set(times) == {"99-tiny.ipynb"} and 0 < times["99-tiny.ipynb"][1] < times["99-tiny.ipynb"][0]
-    assert source.read_bytes() == stored                       # never over the stored notebook
+    assert (
+        set(times) == {"99-tiny.ipynb"}
+        and 0 < times["99-tiny.ipynb"][1] < times["99-tiny.ipynb"][0]
+    )
+    assert source.read_bytes() == stored  # never over the stored notebook
     assert "NNETLIB_QUICK 1 True" in _stdout(quick_dir / "99-tiny.ipynb")
-    assert json.loads((quick_dir / "results" / "99-tiny.json").read_text()) == {"quick": True, "x": 1}
-    assert "NNETLIB_QUICK" not in os.environ                  # the caller's environment is restored
-    build.build_site(quick_dir, notebooks=quick_dir, results=quick_dir / "results", quick=True,
-                     log=lambda *a: None)
+    assert json.loads((quick_dir / "results" / "99-tiny.json").read_text()) == {
+        "quick": True,
+        "x": 1,
+    }
+    assert "NNETLIB_QUICK" not in os.environ  # the caller's environment is restored
+    build.build_site(
+        quick_dir,
+        notebooks=quick_dir,
+        results=quick_dir / "results",
+        quick=True,
+        log=lambda *a: None,
+    )
     assert "Classroom run" in (quick_dir / "index.html").read_text()
 
-    monkeypatch.setenv("NNETLIB_QUICK", "1")                  # a leftover switch in the shell
+    monkeypatch.setenv("NNETLIB_QUICK", "1")  # a leftover switch in the shell
     execute([source], quick=False, log=lambda *a: None)
-    assert "NNETLIB_QUICK 0 False" in _stdout(source)          # full size, in place
+    assert "NNETLIB_QUICK 0 False" in _stdout(source)  # full size, in place
 
 
 # ---------------------------------------------------------------- in the browser
@@ -218,14 +250,17 @@ def _local_targets(page, report):
 
 def _check_page(name, browser):
     """Open one page, wait for MathJax, assert what the issue asks; returns the page's report."""
-    browser.wait_for("document.documentElement.getAttribute('data-math') === 'done'",
-                     what=f"MathJax typesetting of {name}")
+    browser.wait_for(
+        "document.documentElement.getAttribute('data-math') === 'done'",
+        what=f"MathJax typesetting of {name}",
+    )
     report = browser.evaluate(PAGE_REPORT_JS)
     failed = browser.failed_loads()
     assert not failed, f"{name}: failed loads {failed[:3]}"
     assert not report["raw_math"], f"{name}: raw math left in the text: {report['raw_math']}"
-    assert report["typeset"] == report["sources"], \
+    assert report["typeset"] == report["sources"], (
         f"{name}: {report['sources']} equations, {report['typeset']} typeset"
+    )
     assert report["errors"] == 0, f"{name}: {report['errors']} MathJax errors"
     assert not report["bad_fonts"], f"{name}: fonts failed {report['bad_fonts']}"
     assert not report["broken_images"], f"{name}: figures not loaded {report['broken_images']}"
@@ -233,7 +268,7 @@ def _check_page(name, browser):
     return report
 
 
-@pytest.mark.slow                                              # a headless browser, ~11 s
+@pytest.mark.slow  # a headless browser, ~11 s
 def test_site_in_headless_chromium(site, tmp_path):
     require_chromium()
     ids, problems, anchors, typeset, images = {}, [], [], 0, 0
@@ -246,7 +281,10 @@ def test_site_in_headless_chromium(site, tmp_path):
             missing, links = _local_targets(name, report)
             problems, anchors = problems + missing, anchors + links
     # as browsers do: the fragment as written, else percent-decoded
-    problems += [f"{page}: no #{frag} in {target}" for page, target, frag in anchors
-                 if not {frag, urllib.parse.unquote(frag)} & ids.get(target, set())]
+    problems += [
+        f"{page}: no #{frag} in {target}"
+        for page, target, frag in anchors
+        if not {frag, urllib.parse.unquote(frag)} & ids.get(target, set())
+    ]
     assert not problems, "\n".join(problems[:10])
     assert typeset > 0 and images > 0

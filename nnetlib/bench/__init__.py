@@ -68,13 +68,45 @@ Modules
 probe subprocess), ``table`` (the text table, JSON), ``run``
 (``run_benchmark`` and the command's ``main``).
 """
+
 from .memory import MEMORY_BATCHES, measure_memory
-from .plan import (ARTICLE_TABLE, BATCH_SIZE, EPOCH_SAMPLES, IMPLS, LR, MOMENTUM, NETS,
-                   available_cores, cpu_model, impl_table, load_data, make_net)
+from .plan import (
+    ARTICLE_TABLE,
+    BATCH_SIZE,
+    EPOCH_SAMPLES,
+    IMPLS,
+    LR,
+    MOMENTUM,
+    NETS,
+    available_cores,
+    cpu_model,
+    impl_table,
+    load_data,
+    make_net,
+)
 from .run import main, run_benchmark
 from .table import format_table, write_json
 from .timing import SETTLE_S, thread_limit
 
-__all__ = ["ARTICLE_TABLE", "BATCH_SIZE", "EPOCH_SAMPLES", "IMPLS", "LR", "MEMORY_BATCHES", "MOMENTUM",
-           "NETS", "SETTLE_S", "available_cores", "cpu_model", "format_table", "impl_table", "load_data",
-           "main", "make_net", "measure_memory", "run_benchmark", "thread_limit", "write_json"]
+__all__ = [
+    "ARTICLE_TABLE",
+    "BATCH_SIZE",
+    "EPOCH_SAMPLES",
+    "IMPLS",
+    "LR",
+    "MEMORY_BATCHES",
+    "MOMENTUM",
+    "NETS",
+    "SETTLE_S",
+    "available_cores",
+    "cpu_model",
+    "format_table",
+    "impl_table",
+    "load_data",
+    "main",
+    "make_net",
+    "measure_memory",
+    "run_benchmark",
+    "thread_limit",
+    "write_json",
+]

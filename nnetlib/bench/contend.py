@@ -1,5 +1,6 @@
 """Busy competitor processes for ``bench --contend N`` (issue 11: CyNet must
 degrade gracefully when another process wants the cores)."""
+
 import contextlib
 import subprocess
 import sys
@@ -7,11 +8,13 @@ import time
 
 #: a CPU-bound loop that also ends when its parent is gone (checked about
 #: every 10 ms), so that a killed benchmark leaves no busy process behind
-BUSY_LOOP = ("import os\n"
-             "parent = os.getppid()\n"
-             "while os.getppid() == parent:\n"
-             "    for _ in range(200_000):\n"
-             "        pass\n")
+BUSY_LOOP = (
+    "import os\n"
+    "parent = os.getppid()\n"
+    "while os.getppid() == parent:\n"
+    "    for _ in range(200_000):\n"
+    "        pass\n"
+)
 
 
 @contextlib.contextmanager
@@ -23,10 +26,15 @@ def competitors(n):
     procs = []
     try:
         for _ in range(n):
-            procs.append(subprocess.Popen([sys.executable, "-c", BUSY_LOOP],
-                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", BUSY_LOOP],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
         if procs:
-            time.sleep(0.2)                        # let them start spinning
+            time.sleep(0.2)  # let them start spinning
         yield [p.pid for p in procs]
     finally:
         for p in procs:

@@ -1,4 +1,5 @@
 """What the benchmark runs: constants, argument checks, nets, columns, data."""
+
 import numbers
 import os
 import platform
@@ -13,8 +14,10 @@ from ..report.article import TIMING_COLUMNS, TIMING_TABLE
 #: ("i7-7700HQ x1", "E5-2680 x1", "i7-7700HQ x4", "E5-2680 x24"), then by
 #: version: py, np, cy, tr (its PyNet, NpNet, CyNet, PyTorch).  The figures
 #: themselves live once, in nnetlib.report.article.TIMING_TABLE.
-ARTICLE_TABLE = {col: {impl: row[col] for impl, row in TIMING_TABLE.items() if col in row}
-                 for col in TIMING_COLUMNS}
+ARTICLE_TABLE = {
+    col: {impl: row[col] for impl, row in TIMING_TABLE.items() if col in row}
+    for col in TIMING_COLUMNS
+}
 
 NETS = {"classifier": (784, 16, 16, 10), "autoencoder": (784, 64, 784)}
 IMPLS = ("py", "np", "cy1", "cyN", "tr1", "trN", "gpu")
@@ -87,11 +90,15 @@ def parse_impls(impls):
         impls = impls.replace(",", " ").split()
     out = []
     for name in impls:
-        expanded = {"cy": ["cy1", "cyN"], "tr": ["tr1", "trN"], "torch": ["tr1", "trN"]}.get(name, [name])
+        expanded = {"cy": ["cy1", "cyN"], "tr": ["tr1", "trN"], "torch": ["tr1", "trN"]}.get(
+            name, [name]
+        )
         for e in expanded:
             if e not in IMPLS:
-                raise ValueError(f"unknown implementation {name!r}; choose from {', '.join(IMPLS)} "
-                                 f"(or cy, tr for both thread counts)")
+                raise ValueError(
+                    f"unknown implementation {name!r}; choose from {', '.join(IMPLS)} "
+                    f"(or cy, tr for both thread counts)"
+                )
             if e not in out:
                 out.append(e)
     if not out:
@@ -105,10 +112,13 @@ def parse_layers(text):
     try:
         layers = tuple(int(p) for p in parts)
     except ValueError:
-        raise ValueError(f"--layers must be comma-separated neuron counts such as 784,32,10, "
-                         f"got {text!r}") from None
+        raise ValueError(
+            f"--layers must be comma-separated neuron counts such as 784,32,10, got {text!r}"
+        ) from None
     if len(layers) < 2:
-        raise ValueError(f"--layers needs at least an input and an output width (784,32,10), got {text!r}")
+        raise ValueError(
+            f"--layers needs at least an input and an output width (784,32,10), got {text!r}"
+        )
     return layers
 
 
@@ -123,14 +133,18 @@ def _net_items(nets):
     for entry in nets:
         if isinstance(entry, str):
             if entry not in NETS:
-                raise ValueError(f"unknown net {entry!r}; choose from {', '.join(NETS)}, "
-                                 f"or pass a (name, layers) pair such as ('mlp', (784, 32, 10))")
+                raise ValueError(
+                    f"unknown net {entry!r}; choose from {', '.join(NETS)}, "
+                    f"or pass a (name, layers) pair such as ('mlp', (784, 32, 10))"
+                )
             items.append((entry, NETS[entry]))
             continue
         try:
             name, layers = entry
         except (TypeError, ValueError):
-            raise ValueError(f"nets entries must be names or (name, layers) pairs, got {entry!r}") from None
+            raise ValueError(
+                f"nets entries must be names or (name, layers) pairs, got {entry!r}"
+            ) from None
         items.append((name, layers))
     return items
 
@@ -146,10 +160,14 @@ def parse_nets(nets):
     for name, layers in items:
         layers = check_layers(layers)
         if layers[0] != 784:
-            raise ValueError(f"net {name!r}: the input layer must have 784 neurons (MNIST), got {layers[0]}")
+            raise ValueError(
+                f"net {name!r}: the input layer must have 784 neurons (MNIST), got {layers[0]}"
+            )
         if layers[-1] not in (10, 784):
-            raise ValueError(f"net {name!r}: the output layer must have 10 neurons (one-hot digits) or "
-                             f"784 (autoencoder: the image itself), got {layers[-1]}")
+            raise ValueError(
+                f"net {name!r}: the output layer must have 10 neurons (one-hot digits) or "
+                f"784 (autoencoder: the image itself), got {layers[-1]}"
+            )
         out[str(name)] = layers
     return out
 
@@ -164,8 +182,9 @@ def load_data(rows, dtype="float32", source="auto", seed=0):
     if source == "auto":
         try:
             from .. import data as nndata
+
             if hasattr(nndata, "find_mnist"):
-                nndata.find_mnist("train", download=False)     # raises when absent
+                nndata.find_mnist("train", download=False)  # raises when absent
             images, labels = nndata.load_mnist("train")
             x = np.ascontiguousarray(np.asarray(images)[:rows].reshape(-1, 784), dtype=dtype)
             if x.size and x.max() > 1:
@@ -176,7 +195,7 @@ def load_data(rows, dtype="float32", source="auto", seed=0):
             return x, y.astype(np.int64), "MNIST train (file order)"
         except (FileNotFoundError, ImportError, AttributeError) as exc:
             note = f"MNIST not found locally ({type(exc).__name__}); random data of MNIST's shape"
-        except Exception as exc:                                   # a damaged file and the like
+        except Exception as exc:  # a damaged file and the like
             note = f"MNIST unreadable ({type(exc).__name__}: {exc}); random data of MNIST's shape"
     rng = np.random.default_rng(seed)
     x = rng.random((rows, 784), dtype=np.float32).astype(dtype, copy=False)
@@ -203,11 +222,13 @@ def make_net(impl, layers, params, dtype, threads):
         return NpNet(layers, params=params, dtype=dtype)
     if impl in ("cy1", "cyN"):
         from ..nets.cynet import CyNet
+
         return CyNet(layers, params=params, dtype=dtype, num_threads=threads)
     if impl in ("tr1", "trN"):
         return TorchNet(layers, params=params, dtype=dtype)
     if impl == "gpu":
         from ..nets.gpunet import GpuNet
+
         return GpuNet(layers, params=params, dtype=dtype, device="cuda")
     raise ValueError(f"unknown implementation {impl!r}")
 
@@ -221,6 +242,7 @@ def unavailable(impl):
             return f"nnetlib.cynet not importable ({type(exc).__name__}: {exc})"
     if impl == "gpu":
         import torch
+
         if not torch.cuda.is_available():
             return "CUDA not available"
     return None

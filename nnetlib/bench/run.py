@@ -1,5 +1,6 @@
 """``run_benchmark``: every implementation on every net, and the ``bench``
 command's entry point."""
+
 import datetime
 import math
 import os
@@ -22,7 +23,8 @@ class Progress:
     def __init__(self, total, enabled):
         self.bar = None
         if enabled:
-            from tqdm import tqdm                     # text on stderr, also in notebooks
+            from tqdm import tqdm  # text on stderr, also in notebooks
+
             self.bar = tqdm(total=total, desc="bench", unit="run", file=sys.stderr, leave=False)
 
     def show(self, text):
@@ -58,11 +60,15 @@ def _settings(quick, repeats, threads, batches, py_samples, batch_size, dtype, d
         raise ValueError(f"data must be 'auto' or 'random', got {data!r}")
     return {
         "quick": quick,
-        "repeats": P.positive_int(repeats, "repeats") or (P.QUICK_REPEATS if quick else P.DEFAULT_REPEATS),
+        "repeats": P.positive_int(repeats, "repeats")
+        or (P.QUICK_REPEATS if quick else P.DEFAULT_REPEATS),
         "threads": P.positive_int(threads, "threads") or P.available_cores(),
-        "batches": P.positive_int(batches, "batches") or (P.QUICK_BATCHES if quick else P.DEFAULT_BATCHES),
+        "batches": P.positive_int(batches, "batches")
+        or (P.QUICK_BATCHES if quick else P.DEFAULT_BATCHES),
         "py_fixed": P.positive_int(py_samples, "py_samples"),
-        "batch_size": batch_size, "dtype": check_dtype(dtype).name, "data": data,
+        "batch_size": batch_size,
+        "dtype": check_dtype(dtype).name,
+        "data": data,
     }
 
 
@@ -86,30 +92,50 @@ def _columns(impls, n_threads):
 
 
 def _new_result(s, columns, table, skipped, notes, data_note):
-    from threadpoolctl import threadpool_info
     import torch
+    from threadpoolctl import threadpool_info
 
     meta = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "cpu": P.cpu_model(), "cores": P.available_cores(), "threads": s["threads"],
-        "platform": platform.platform(), "python": platform.python_version(),
-        "numpy": np.__version__, "torch": torch.__version__,
-        "blas": [{k: i.get(k) for k in ("internal_api", "version", "num_threads")}
-                 for i in threadpool_info() if i.get("user_api") == "blas"],
-        "epoch_samples": P.EPOCH_SAMPLES, "batch_size": s["batch_size"],
+        "cpu": P.cpu_model(),
+        "cores": P.available_cores(),
+        "threads": s["threads"],
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "blas": [
+            {k: i.get(k) for k in ("internal_api", "version", "num_threads")}
+            for i in threadpool_info()
+            if i.get("user_api") == "blas"
+        ],
+        "epoch_samples": P.EPOCH_SAMPLES,
+        "batch_size": s["batch_size"],
         "epoch_batches": math.ceil(P.EPOCH_SAMPLES / s["batch_size"]),
-        "lr": P.LR, "momentum": P.MOMENTUM, "dtype": s["dtype"], "order": "file order",
-        "batches": s["batches"], "repeats": s["repeats"], "quick": s["quick"], "data": data_note,
-        "memory_method": None, "notes": notes, "load_average_start": _loadavg(),
+        "lr": P.LR,
+        "momentum": P.MOMENTUM,
+        "dtype": s["dtype"],
+        "order": "file order",
+        "batches": s["batches"],
+        "repeats": s["repeats"],
+        "quick": s["quick"],
+        "data": data_note,
+        "memory_method": None,
+        "notes": notes,
+        "load_average_start": _loadavg(),
     }
     if "gpu" in columns:
         meta["gpu"] = torch.cuda.get_device_name()
-    return {"meta": meta, "columns": columns,
-            "labels": {i: table[i]["label"] for i in columns},
-            "threads": {i: table[i]["threads"] for i in columns},
-            "refs": {i: table[i]["ref"] for i in columns},
-            "skipped": skipped, "article_table": {k: dict(v) for k, v in P.ARTICLE_TABLE.items()},
-            "nets": {}}
+    return {
+        "meta": meta,
+        "columns": columns,
+        "labels": {i: table[i]["label"] for i in columns},
+        "threads": {i: table[i]["threads"] for i in columns},
+        "refs": {i: table[i]["ref"] for i in columns},
+        "skipped": skipped,
+        "article_table": {k: dict(v) for k, v in P.ARTICLE_TABLE.items()},
+        "nets": {},
+    }
 
 
 def _data_rows(s, columns):
@@ -155,18 +181,37 @@ def _probe_memory(out, name, layers, s, table, samples, progress, result):
         if impl == "py" and entry["per_sample"] > P.PY_MEMORY_MAX_S:
             mem = {"error": f"not probed: one PyNet sample takes {entry['per_sample']:.0f} s"}
         else:
-            mem = measure_memory(impl, layers, s["dtype"], table[impl]["threads"], s["batch_size"],
-                                 py_samples=samples)
+            mem = measure_memory(
+                impl,
+                layers,
+                s["dtype"],
+                table[impl]["threads"],
+                s["batch_size"],
+                py_samples=samples,
+            )
         entry["memory"] = mem
         if "method" in mem:
             result["meta"]["memory_method"] = mem["method"]
         progress.advance()
 
 
-def run_benchmark(quick=False, repeats=None, threads=None, progress=True,
-                  nets=("classifier", "autoencoder"), impls=None, *, batches=None, py_samples=None,
-                  batch_size=P.BATCH_SIZE, dtype="float32", memory=True, data="auto", seed=0,
-                  contend=0):
+def run_benchmark(
+    quick=False,
+    repeats=None,
+    threads=None,
+    progress=True,
+    nets=("classifier", "autoencoder"),
+    impls=None,
+    *,
+    batches=None,
+    py_samples=None,
+    batch_size=P.BATCH_SIZE,
+    dtype="float32",
+    memory=True,
+    data="auto",
+    seed=0,
+    contend=0,
+):
     """Time every implementation; return a JSON-serialisable dict.
 
     ``quick``: 2 batches and 2 rounds instead of 10 and 5, PyNet on 1 sample
@@ -211,13 +256,18 @@ def _run(s, net_layers, cols, memory, progress):
         for name, (layers, run, net_skip, samples) in plan.items():
             t = P.targets(layers, x, labels, s["dtype"])
             runners = _runners(run, net_skip, layers, x, t, s, table, samples)
-            raw = time_rounds(runners, s["repeats"], bar,
-                              {i: f"{name} {table[i]['label']}" for i in runners})
+            raw = time_rounds(
+                runners, s["repeats"], bar, {i: f"{name} {table[i]['label']}" for i in runners}
+            )
             out = summarize(runners, raw, table)
             if memory:
                 _probe_memory(out, name, layers, s, table, samples, bar, result)
-            result["nets"][name] = {"layers": list(layers), "impls": out, "skipped": net_skip,
-                                    "py_samples": samples if "py" in runners else None}
+            result["nets"][name] = {
+                "layers": list(layers),
+                "impls": out,
+                "skipped": net_skip,
+                "py_samples": samples if "py" in runners else None,
+            }
     finally:
         bar.close()
     result["meta"]["load_average_end"] = _loadavg()
@@ -232,19 +282,30 @@ def _cli_nets(names, layers):
     names = names.replace(",", " ").split()
     for name in names:
         if name not in P.NETS:
-            raise ValueError(f"unknown net {name!r} in --nets; choose from {', '.join(P.NETS)}, "
-                             f"or give the widths with --layers, such as --layers 784,32,10")
+            raise ValueError(
+                f"unknown net {name!r} in --nets; choose from {', '.join(P.NETS)}, "
+                f"or give the widths with --layers, such as --layers 784,32,10"
+            )
     return names + [("-".join(map(str, w)), w) for w in layers or []]
 
 
 def main(args):
     """Run the ``bench`` subcommand from parsed arguments; return the exit code."""
-    result = run_benchmark(quick=args.quick, repeats=args.repeats, threads=args.threads,
-                           progress=not args.no_progress, nets=_cli_nets(args.nets, args.layers),
-                           impls=args.impls,
-                           batches=args.batches, py_samples=args.py_samples,
-                           batch_size=args.batch_size, dtype=args.dtype,
-                           memory=not args.no_memory, data=args.data, contend=args.contend)
+    result = run_benchmark(
+        quick=args.quick,
+        repeats=args.repeats,
+        threads=args.threads,
+        progress=not args.no_progress,
+        nets=_cli_nets(args.nets, args.layers),
+        impls=args.impls,
+        batches=args.batches,
+        py_samples=args.py_samples,
+        batch_size=args.batch_size,
+        dtype=args.dtype,
+        memory=not args.no_memory,
+        data=args.data,
+        contend=args.contend,
+    )
     print(format_table(result))
     if args.json:
         write_json(result, args.json)

@@ -1,10 +1,11 @@
 """The benchmark's table, as text, and its JSON file."""
+
 import json
 
 from .memory import MEMORY_BATCHES
 from .plan import ARTICLE_TABLE, PY_BUDGET_S, impl_table
 
-WIDTH = 11          # characters per column
+WIDTH = 11  # characters per column
 
 
 def _fmt_seconds(v):
@@ -28,7 +29,7 @@ def _fmt_ratio(v):
 def _fmt_mib(mem, key="rss_added_bytes"):
     if not mem or "error" in mem or key not in mem:
         return "-"
-    text = f"{mem[key] / 2 ** 20:.1f}"
+    text = f"{mem[key] / 2**20:.1f}"
     return ("≥" + text) if mem.get("lower_bound") else text
 
 
@@ -39,15 +40,21 @@ def _header(result):
     if meta.get("load_average_start") is not None and meta.get("load_average_end") is not None:
         load = f"; load average {meta['load_average_start']:g} at start, {meta['load_average_end']:g} at end"
     contend = meta.get("contend") or 0
-    busy = (f"; LOAD: {contend} busy competitor process{'es' * (contend > 1)} (bench --contend "
-            f"{contend}) ran throughout" if contend else "")
+    busy = (
+        f"; LOAD: {contend} busy competitor process{'es' * (contend > 1)} (bench --contend "
+        f"{contend}) ran throughout"
+        if contend
+        else ""
+    )
     return [
         f"nnetlib bench: seconds per epoch ({meta['epoch_samples']:,} samples, batch {meta['batch_size']}, "
         f"lr {meta['lr']:g}, momentum {meta['momentum']:g}, {meta['order']}, {meta['dtype']})",
         f"CPU: {meta['cpu']} ({meta['cores']} cores available); threads ×1 and ×{n} "
-        f"(torch.set_num_threads + threadpoolctl BLAS limit)" + (f"; GPU: {meta['gpu']}" if meta.get("gpu") else "")
+        f"(torch.set_num_threads + threadpoolctl BLAS limit)"
+        + (f"; GPU: {meta['gpu']}" if meta.get("gpu") else "")
         + busy,
-        f"python {meta['python']}, numpy {meta['numpy']}, torch {meta['torch']}; {meta['date']}" + load,
+        f"python {meta['python']}, numpy {meta['numpy']}, torch {meta['torch']}; {meta['date']}"
+        + load,
         f"data: {meta['data']}",
         f"method: median of {meta['repeats']} interleaved rounds; each times {meta['batches']} "
         f"batch{'es' * (meta['batches'] > 1)} after 1 untimed warm-up batch; "
@@ -76,15 +83,20 @@ def _net_rows(result, net):
         cells["r"].append(_fmt_ratio(e["ratio"]))
         cells["m"].append(_fmt_mib(e.get("memory")))
         cells["f"].append(_fmt_mib(e.get("memory"), "first_step_bytes"))
-    lines = ["", _row(net["name"], "s/epoch", cells["s"]),
-             _row("-".join(map(str, net["layers"])), "÷ torch", cells["r"])]
+    lines = [
+        "",
+        _row(net["name"], "s/epoch", cells["s"]),
+        _row("-".join(map(str, net["layers"])), "÷ torch", cells["r"]),
+    ]
     if any(s != "-" for s in cells["m"]):
         lines.append(_row("", "+RSS MiB", cells["m"]))
     if any(s != "-" for s in cells["f"]):
         lines.append(_row("", "1st step MiB", cells["f"]))
     dev = ((impls.get("gpu") or {}).get("memory") or {}).get("device_added_bytes")
     if dev is not None:
-        lines.append(_row("", "+GPU MiB", [f"{dev / 2 ** 20:.1f}" if c == "gpu" else "" for c in cols]))
+        lines.append(
+            _row("", "+GPU MiB", [f"{dev / 2**20:.1f}" if c == "gpu" else "" for c in cols])
+        )
     return lines
 
 
@@ -92,33 +104,53 @@ def _method_notes(result):
     """Footnotes on extrapolation, references and memory."""
     meta, cols, labels = result["meta"], result["columns"], result["labels"]
     notes = []
-    star = {e["basis"] for net in result["nets"].values() for c, e in net["impls"].items()
-            if e["extrapolated"] and c != "py"}
+    star = {
+        e["basis"]
+        for net in result["nets"].values()
+        for c, e in net["impls"].items()
+        if e["extrapolated"] and c != "py"
+    }
     if star:
-        notes.append(f"* extrapolated to {meta['epoch_samples']:,} samples from "
-                     f"{', '.join(sorted(star))} of {meta['batch_size']}")
-    py = [f"{name} {net['impls']['py']['basis']}" for name, net in result["nets"].items()
-          if "py" in net["impls"]]
+        notes.append(
+            f"* extrapolated to {meta['epoch_samples']:,} samples from "
+            f"{', '.join(sorted(star))} of {meta['batch_size']}"
+        )
+    py = [
+        f"{name} {net['impls']['py']['basis']}"
+        for name, net in result["nets"].items()
+        if "py" in net["impls"]
+    ]
     if py:
-        notes.append(f"† py extrapolated to {meta['epoch_samples']:,} samples from "
-                     f"{', '.join(py)} (one step each, no warm-up)")
+        notes.append(
+            f"† py extrapolated to {meta['epoch_samples']:,} samples from "
+            f"{', '.join(py)} (one step each, no warm-up)"
+        )
     if "gpu" in cols:
-        notes.append("gpu: one whole epoch per measurement (GpuNet.train_epoch, CUDA graph), not extrapolated")
+        notes.append(
+            "gpu: one whole epoch per measurement (GpuNet.train_epoch, CUDA graph), not extrapolated"
+        )
     by_ref = {}
     for c in cols:
         if result["refs"].get(c) in cols and result["refs"][c] != c:
             by_ref.setdefault(result["refs"][c], []).append(labels[c])
     if by_ref:
         table = impl_table(meta["threads"])
-        notes.append("÷ torch: time / the tr column at the same thread count ("
-                     + "; ".join(f"{', '.join(v)} ÷ {table[r]['label']}" for r, v in by_ref.items()) + ")")
+        notes.append(
+            "÷ torch: time / the tr column at the same thread count ("
+            + "; ".join(f"{', '.join(v)} ÷ {table[r]['label']}" for r, v in by_ref.items())
+            + ")"
+        )
     if meta.get("memory_method"):
-        notes.append(f"+RSS: peak resident memory added by {MEMORY_BATCHES} training batches after a "
-                     f"first step (py: one step on its samples); 1st step MiB: the first step alone, "
-                     f"one-time set-up (thread pools, code pages) included; a fresh subprocess per "
-                     f"cell, random data; see nnetlib/bench/memory.py")
+        notes.append(
+            f"+RSS: peak resident memory added by {MEMORY_BATCHES} training batches after a "
+            f"first step (py: one step on its samples); 1st step MiB: the first step alone, "
+            f"one-time set-up (thread pools, code pages) included; a fresh subprocess per "
+            f"cell, random data; see nnetlib/bench/memory.py"
+        )
         if "gpu" in cols:
-            notes.append("+GPU: torch.cuda.max_memory_allocated above the baseline, graph capture included")
+            notes.append(
+                "+GPU: torch.cuda.max_memory_allocated above the baseline, graph capture included"
+            )
     return notes
 
 
@@ -126,15 +158,19 @@ def article_note(article=None):
     """One line with de Mayo (2021)'s timing table as printed."""
     article = article or ARTICLE_TABLE
     names = {"py": "py", "np": "np", "cy": "cy", "tr": "torch"}
-    cols = "; ".join(f"{cpu}: " + ", ".join(f"{names[k]} {v:g}" for k, v in row.items())
-                     for cpu, row in article.items())
+    cols = "; ".join(
+        f"{cpu}: " + ", ".join(f"{names[k]} {v:g}" for k, v in row.items())
+        for cpu, row in article.items()
+    )
     return f"de Mayo (2021), classifier, s/epoch as printed: {cols}"
 
 
 def _skip_notes(result):
     meta, labels = result["meta"], result["labels"]
-    notes = [f"{impl_table(meta['threads'])[impl]['label']}: skipped, {why}"
-             for impl, why in result["skipped"].items()]
+    notes = [
+        f"{impl_table(meta['threads'])[impl]['label']}: skipped, {why}"
+        for impl, why in result["skipped"].items()
+    ]
     for name, net in result["nets"].items():
         for impl, why in net["skipped"].items():
             notes.append(f"{labels.get(impl, impl)} {name}: {why}")
@@ -143,8 +179,10 @@ def _skip_notes(result):
             if "error" in mem:
                 notes.append(f"{labels[impl]} {name} memory: {mem['error']}")
             if e["rounds"] < meta["repeats"]:
-                notes.append(f"{labels[impl]} {name}: {e['rounds']} of {meta['repeats']} rounds "
-                             f"(PyNet time budget {PY_BUDGET_S:g} s)")
+                notes.append(
+                    f"{labels[impl]} {name}: {e['rounds']} of {meta['repeats']} rounds "
+                    f"(PyNet time budget {PY_BUDGET_S:g} s)"
+                )
     return notes + meta.get("notes", [])
 
 
@@ -153,8 +191,10 @@ def format_table(result):
     (2021)'s, as text."""
     cols, labels = result["columns"], result["labels"]
     lines = _header(result)
-    lines += [_row("", "", [labels[c] for c in cols]),
-              _row("", "threads", [str(result["threads"][c]) if c != "gpu" else "-" for c in cols])]
+    lines += [
+        _row("", "", [labels[c] for c in cols]),
+        _row("", "threads", [str(result["threads"][c]) if c != "gpu" else "-" for c in cols]),
+    ]
     for name, net in result["nets"].items():
         lines += _net_rows(result, dict(net, name=name))
     lines.append("")

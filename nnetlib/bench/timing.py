@@ -1,4 +1,5 @@
 """Timing one implementation on one net (see the package docstring, "Method")."""
+
 import contextlib
 import math
 import statistics
@@ -36,10 +37,16 @@ class Runner:
 
     def __init__(self, impl, net, x, t, batch_size, batches, py_samples, threads):
         self.impl, self.net, self.x, self.t = impl, net, x, t
-        self.batch_size, self.batches, self.py_samples, self.threads = batch_size, batches, py_samples, threads
+        self.batch_size, self.batches, self.py_samples, self.threads = (
+            batch_size,
+            batches,
+            py_samples,
+            threads,
+        )
         self.n_batches = x.shape[0] // batch_size
         if impl == "gpu":
             import torch
+
             n = min(EPOCH_SAMPLES, x.shape[0])
             self.xd = torch.from_numpy(np.ascontiguousarray(x[:n])).cuda()
             self.td = torch.from_numpy(np.ascontiguousarray(t[:n])).cuda()
@@ -58,11 +65,14 @@ class Runner:
         bs = self.batch_size
         for i in indices:
             i %= self.n_batches
-            self.net.step(self.x[i * bs:(i + 1) * bs], self.t[i * bs:(i + 1) * bs], LR, MOMENTUM)
+            self.net.step(
+                self.x[i * bs : (i + 1) * bs], self.t[i * bs : (i + 1) * bs], LR, MOMENTUM
+            )
 
     def _gpu_epoch(self):
         import torch
-        self.net.train_epoch(self.xd, self.td, self.batch_size, LR, MOMENTUM)       # warm-up
+
+        self.net.train_epoch(self.xd, self.td, self.batch_size, LR, MOMENTUM)  # warm-up
         torch.cuda.synchronize()
         start = time.perf_counter()
         self.net.train_epoch(self.xd, self.td, self.batch_size, LR, MOMENTUM)
@@ -79,8 +89,8 @@ class Runner:
                 return time.perf_counter() - start
             if self.impl == "gpu":
                 return self._gpu_epoch()
-            self._steps([0])                                                            # warm-up
-            time.sleep(SETTLE_S)                       # let other pools' spinning workers sleep
+            self._steps([0])  # warm-up
+            time.sleep(SETTLE_S)  # let other pools' spinning workers sleep
             start = time.perf_counter()
             self._steps(range(1, self.batches + 1))
             return time.perf_counter() - start
@@ -110,10 +120,15 @@ def summarize(runners, raw, table):
         med = statistics.median(raw[impl])
         per_sample = med / n_samples
         out[impl] = {
-            "raw": raw[impl], "median": med, "samples": n_samples,
-            "per_sample": per_sample, "epoch_s": per_sample * EPOCH_SAMPLES,
-            "extrapolated": n_samples < EPOCH_SAMPLES, "basis": basis,
-            "rounds": len(raw[impl]), "threads": table[impl]["threads"],
+            "raw": raw[impl],
+            "median": med,
+            "samples": n_samples,
+            "per_sample": per_sample,
+            "epoch_s": per_sample * EPOCH_SAMPLES,
+            "extrapolated": n_samples < EPOCH_SAMPLES,
+            "basis": basis,
+            "rounds": len(raw[impl]),
+            "threads": table[impl]["threads"],
         }
     for impl, entry in out.items():
         ref = out.get(table[impl]["ref"])

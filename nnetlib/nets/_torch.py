@@ -1,5 +1,6 @@
 """Torch helpers shared by TorchNet, GpuNet and ForwardGradientNet: dtypes,
 devices, and SGD with its velocity on a device (06-timing)."""
+
 import numpy as np
 import torch
 
@@ -10,7 +11,7 @@ TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def default_device():
-    """"cuda" when CUDA is available, else "cpu"."""
+    """ "cuda" when CUDA is available, else "cpu"."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -21,15 +22,18 @@ def resolve_device(device):
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError, ValueError):
-        raise ValueError(f"device must be a torch device or a name such as 'cpu' or 'cuda', "
-                         f"got {device!r}") from None
+        raise ValueError(
+            f"device must be a torch device or a name such as 'cpu' or 'cuda', got {device!r}"
+        ) from None
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"device {str(dev)!r} requested, but CUDA is not available")
         index = torch.cuda.current_device() if dev.index is None else dev.index
         if index >= torch.cuda.device_count():
-            raise ValueError(f"device {str(dev)!r} requested, but only "
-                             f"{torch.cuda.device_count()} CUDA device(s) exist")
+            raise ValueError(
+                f"device {str(dev)!r} requested, but only "
+                f"{torch.cuda.device_count()} CUDA device(s) exist"
+            )
         return torch.device("cuda", index)
     try:
         torch.empty(0, device=dev)
@@ -38,13 +42,12 @@ def resolve_device(device):
     return dev
 
 
-
 class DeviceSGD(SGD):
     """SGD (``nnetlib.optim``) whose velocity is a flat tensor on the device."""
 
     def __init__(self, dtype):
         super().__init__(0, dtype)
-        self.velocity = None                      # allocated by GpuNet._install
+        self.velocity = None  # allocated by GpuNet._install
 
     def state(self):
         return {"velocity": np.array(self.velocity.cpu().numpy(), copy=True)}

@@ -16,6 +16,7 @@ the product frontprop evaluates from the other end, so the two agree up to
 rounding while backprop needs only matrix-vector work per sample
 (``costmodel.backprop_macs``).
 """
+
 from .front import GeneralNet
 
 

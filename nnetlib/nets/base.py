@@ -19,6 +19,7 @@ of the weights) and ``weights`` as views into it, so an update touches one
 array.  Its subclasses implement ``_loss_and_gradients``; GpuNet and TorchNet
 keep their state in torch and derive from ``Network`` directly.
 """
+
 import os
 
 import numpy as np
@@ -32,8 +33,16 @@ INITS = ("kaiming", "naive")
 #: what the article's nets compute: sigmoid layers, squared error, no dropout
 ARTICLE_FUNCTION = {"activation": "sigmoid", "loss": "mse", "dropout": 0.0}
 
-__all__ = ["Network", "ArrayNetwork", "init_params", "n_params", "layer_shapes",
-           "read_checkpoint", "write_atomically", "INITS"]
+__all__ = [
+    "Network",
+    "ArrayNetwork",
+    "init_params",
+    "n_params",
+    "layer_shapes",
+    "read_checkpoint",
+    "write_atomically",
+    "INITS",
+]
 
 
 def layer_shapes(layers):
@@ -80,7 +89,7 @@ def _split(flat, layers):
     views, start = [], 0
     for shape in layer_shapes(layers):
         size = shape[0] * shape[1]
-        views.append(flat[start:start + size].reshape(shape))
+        views.append(flat[start : start + size].reshape(shape))
         start += size
     return views
 
@@ -198,37 +207,53 @@ class Network:
         ``extra`` is a JSON-serialisable dict stored beside them (``train``
         keeps its history there).
         """
-        meta = {"class": type(self).__name__, "layers": list(self.layers), "dtype": self.dtype.name,
-                "init": self.init, "function": self.function,
-                "optimizer": {"kind": self.optimizer.kind, **self.optimizer.hyper},
-                "state": self.extra_state(), "extra": extra or {}}
+        meta = {
+            "class": type(self).__name__,
+            "layers": list(self.layers),
+            "dtype": self.dtype.name,
+            "init": self.init,
+            "function": self.function,
+            "optimizer": {"kind": self.optimizer.kind, **self.optimizer.hyper},
+            "state": self.extra_state(),
+            "extra": extra or {},
+        }
         write_checkpoint(path, meta, self.params, self.optimizer_state())
 
     def _refusal(self, meta, weights_only):
         """Why this net cannot take the checkpoint (None if it can)."""
         me, saved = type(self).__name__, meta["class"]
         if tuple(meta["layers"]) != self.layers:
-            return (f"it holds weights for layers {list(meta['layers'])}, this {me} has layers "
-                    f"{list(self.layers)}; weights of other layers cannot be taken, not even "
-                    f"with weights_only=True: build the net with layers={list(meta['layers'])}")
+            return (
+                f"it holds weights for layers {list(meta['layers'])}, this {me} has layers "
+                f"{list(self.layers)}; weights of other layers cannot be taken, not even "
+                f"with weights_only=True: build the net with layers={list(meta['layers'])}"
+            )
         fn, mine = meta["function"], self.function
         shape = [k for k in ("activation", "loss") if fn.get(k) != mine[k]]
         if shape:
-            return (f"its weights compute {_describe({k: fn.get(k) for k in shape})}, this {me} "
-                    f"computes {_describe({k: mine[k] for k in shape})}; the weights would mean "
-                    f"another function, so not even weights_only=True takes them: load it into a "
-                    f"FrontNet built with {_describe({k: fn.get(k) for k in shape})}")
+            return (
+                f"its weights compute {_describe({k: fn.get(k) for k in shape})}, this {me} "
+                f"computes {_describe({k: mine[k] for k in shape})}; the weights would mean "
+                f"another function, so not even weights_only=True takes them: load it into a "
+                f"FrontNet built with {_describe({k: fn.get(k) for k in shape})}"
+            )
         if weights_only:
             return None
-        way_out = f"; {me}.load(path, weights_only=True) takes the weights and starts a fresh optimizer"
+        way_out = (
+            f"; {me}.load(path, weights_only=True) takes the weights and starts a fresh optimizer"
+        )
         if meta["dtype"] != self.dtype.name or fn.get("dropout", 0.0) != mine["dropout"]:
-            return (f"it was saved by a {saved} with dtype={meta['dtype']!r}, "
-                    f"dropout={fn.get('dropout', 0.0)!r}; this {me} has dtype={self.dtype.name!r}, "
-                    f"dropout={mine['dropout']!r}" + way_out)
+            return (
+                f"it was saved by a {saved} with dtype={meta['dtype']!r}, "
+                f"dropout={fn.get('dropout', 0.0)!r}; this {me} has dtype={self.dtype.name!r}, "
+                f"dropout={mine['dropout']!r}" + way_out
+            )
         kind = meta["optimizer"]["kind"]
         if kind != self.optimizer.kind:
-            return (f"its optimizer state is {kind!r} (saved by a {saved}), this {me} steps with "
-                    f"{self.optimizer.kind!r}, which cannot continue from it" + way_out)
+            return (
+                f"its optimizer state is {kind!r} (saved by a {saved}), this {me} steps with "
+                f"{self.optimizer.kind!r}, which cannot continue from it" + way_out
+            )
         return None
 
     def load_state(self, path, weights_only=False):
@@ -245,7 +270,9 @@ class Network:
         meta = ckpt["meta"]
         why = self._refusal(meta, weights_only)
         if why is not None:
-            raise ValueError(f"{os.fspath(path)}: cannot load into this {type(self).__name__}: {why}")
+            raise ValueError(
+                f"{os.fspath(path)}: cannot load into this {type(self).__name__}: {why}"
+            )
         self.params = ckpt["params"].astype(self.dtype)
         if weights_only:
             self._reset_optimizer()

@@ -17,6 +17,7 @@ libraries are limited to one thread each (through threadpoolctl), so
 OpenBLAS's own pool does not compete with OpenMP's; their settings are
 restored afterwards.
 """
+
 import contextlib
 import numbers
 import os
@@ -44,7 +45,9 @@ JACOBIAN_CHUNK_BUDGET = JACOBIAN_BUDGET >> 7
 
 def kernel_source_path():
     """Absolute path of ``_frontprop.pyx``, the Cython kernel's source."""
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_ext", "_frontprop.pyx")
+    return os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_ext", "_frontprop.pyx"
+    )
 
 
 def openmp_enabled():
@@ -104,13 +107,33 @@ class CyNet(NpNet):
     with ``%%cython``); by default the package's ``nnetlib._frontprop``.
     """
 
-    def __init__(self, layers, *, params=None, init="kaiming", seed=None, dtype="float32",
-                 num_threads=None, kernel=None):
+    def __init__(
+        self,
+        layers,
+        *,
+        params=None,
+        init="kaiming",
+        seed=None,
+        dtype="float32",
+        num_threads=None,
+        kernel=None,
+    ):
         if kernel is not None:
-            missing = [name for name in ("gradient_and_step", "forward", "make_plan", "PLAN_FIELDS", "openmp_enabled")
-                       if not hasattr(kernel, name)]
+            missing = [
+                name
+                for name in (
+                    "gradient_and_step",
+                    "forward",
+                    "make_plan",
+                    "PLAN_FIELDS",
+                    "openmp_enabled",
+                )
+                if not hasattr(kernel, name)
+            ]
             if missing:
-                raise ValueError(f"kernel lacks {', '.join(missing)}: not a build of _frontprop.pyx")
+                raise ValueError(
+                    f"kernel lacks {', '.join(missing)}: not a build of _frontprop.pyx"
+                )
         elif _frontprop is None:
             raise ImportError(
                 "CyNet needs its compiled Cython kernel, nnetlib._ext._frontprop, which is not "
@@ -118,7 +141,8 @@ class CyNet(NpNet):
                 "a C compiler (gcc or clang; conda: c-compiler), then run 'pip install -e .' or "
                 "'python setup.py build_ext --inplace' in the project folder. Meanwhile NpNet "
                 "computes the same gradients; nnetlib.nets.cynet.available() says which to use. "
-                f"(import error: {_IMPORT_ERROR})")
+                f"(import error: {_IMPORT_ERROR})"
+            )
         self.num_threads = self._check_threads(num_threads)
         self._kernel = kernel if kernel is not None else _frontprop
         self._fields = self._kernel.PLAN_FIELDS
@@ -132,14 +156,19 @@ class CyNet(NpNet):
     def _check_threads(num_threads):
         if num_threads is None:
             return None
-        if (isinstance(num_threads, (bool, np.bool_)) or not isinstance(num_threads, numbers.Integral)
-                or num_threads < 1):
+        if (
+            isinstance(num_threads, (bool, np.bool_))
+            or not isinstance(num_threads, numbers.Integral)
+            or num_threads < 1
+        ):
             raise ValueError(f"num_threads must be None or a positive int, got {num_threads!r}")
         return int(num_threads)
 
     def __repr__(self):
-        return (f"CyNet(layers={list(self.layers)}, dtype={self.dtype.name!r}, "
-                f"num_threads={self.num_threads!r})")
+        return (
+            f"CyNet(layers={list(self.layers)}, dtype={self.dtype.name!r}, "
+            f"num_threads={self.num_threads!r})"
+        )
 
     # -- plumbing -------------------------------------------------------------
     def threads(self):
@@ -154,7 +183,7 @@ class CyNet(NpNet):
         """Plan and scratch buffer for ``batch`` samples, reused across calls."""
         key = (batch, self.threads())
         if key != self._plan_key:
-            self._plan_key = self._plan = self._buf = None      # free the old buffer first
+            self._plan_key = self._plan = self._buf = None  # free the old buffer first
             plan = self._kernel.make_plan(self.layers, batch, key[1], JACOBIAN_CHUNK_BUDGET)
             self._plan = np.asarray(plan, dtype=np.intp)
             self._buf = np.empty(plan[self._fields["size"]], self.dtype)
@@ -163,16 +192,25 @@ class CyNet(NpNet):
 
     def _region(self, name, length):
         start = int(self._plan[self._fields[name]])
-        return self._buf[start:start + length]
+        return self._buf[start : start + length]
 
     def _batch(self, x, t):
         """``check_batch`` without its two full passes when the arrays are
         already right: the kernel checks finiteness itself, in parallel."""
-        if (type(x) is np.ndarray and type(t) is np.ndarray
-                and x.dtype == self.dtype and t.dtype == self.dtype
-                and x.ndim == 2 and t.ndim == 2 and x.flags.c_contiguous and t.flags.c_contiguous
-                and x.shape[0] >= 1 and t.shape[0] == x.shape[0]
-                and x.shape[1] == self.layers[0] and t.shape[1] == self.layers[-1]):
+        if (
+            type(x) is np.ndarray
+            and type(t) is np.ndarray
+            and x.dtype == self.dtype
+            and t.dtype == self.dtype
+            and x.ndim == 2
+            and t.ndim == 2
+            and x.flags.c_contiguous
+            and t.flags.c_contiguous
+            and x.shape[0] >= 1
+            and t.shape[0] == x.shape[0]
+            and x.shape[1] == self.layers[0]
+            and t.shape[1] == self.layers[-1]
+        ):
             return x, t
         return check_batch(x, t, self.layers, self.dtype)
 
@@ -180,9 +218,11 @@ class CyNet(NpNet):
         """Run the kernel; returns its loss and whether the gradient is finite."""
         plan, buf = self._workspace(x.shape[0])
         with _blas_one_thread():
-            status, loss = self._kernel.gradient_and_step(self._flat, v, x, t, plan, buf, lr, momentum)
+            status, loss = self._kernel.gradient_and_step(
+                self._flat, v, x, t, plan, buf, lr, momentum
+            )
         if status == self._kernel.BAD_INPUT:
-            check_batch(x, t, self.layers, self.dtype)          # raises, naming x or t
+            check_batch(x, t, self.layers, self.dtype)  # raises, naming x or t
             raise ValueError("x or t contains NaN or inf")
         return loss, status == self._kernel.OK
 
@@ -193,14 +233,14 @@ class CyNet(NpNet):
         with _blas_one_thread():
             self._kernel.forward(self._flat, x, self._layer_plan, flat, self.threads())
         acts = [x] + self._split_acts(flat, B)
-        self._acts = acts          # the last feedforward, for DADW
+        self._acts = acts  # the last feedforward, for DADW
         self._dadw_memo = {}
         return acts
 
     def _split_acts(self, flat, B):
         out, start = [], 0
         for n in self.layers[1:]:
-            out.append(flat[start:start + B * n].reshape(B, n))
+            out.append(flat[start : start + B * n].reshape(B, n))
             start += B * n
         return out
 
@@ -211,12 +251,12 @@ class CyNet(NpNet):
         B = x.shape[0]
         loss, _ = self._train(x, t, self._empty, 0.0, 0.0)
         acts = self._region("acts", B * sum(self.layers[1:])).copy()
-        self._acts = [x] + self._split_acts(acts, B)          # kept for DADW, like NpNet's
+        self._acts = [x] + self._split_acts(acts, B)  # kept for DADW, like NpNet's
         self._dadw_memo = {}
         g = self._region("grad", self.n_params)
         grads, start = [], 0
         for rows, cols in layer_shapes(self.layers):
-            grads.append(g[start:start + rows * cols].reshape(rows, cols).copy())
+            grads.append(g[start : start + rows * cols].reshape(rows, cols).copy())
             start += rows * cols
         return loss, grads
 

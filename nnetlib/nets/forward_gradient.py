@@ -20,6 +20,7 @@ whose ``step`` follows g^ instead of the exact gradient (SGD or Adam, as
 configured), so ``nnetlib.train`` drives it unchanged; its ``gradients``
 stay exact (frontprop), which the tests and the notebook compare against.
 """
+
 import numbers
 
 import numpy as np
@@ -27,9 +28,9 @@ import torch
 from torch.func import jvp
 
 from .._checks import check_batch, check_layers
-from .front import ACTIVATIONS, LOSSES, FrontNet, _check_choice
 from ._torch import TORCH_DTYPES as _TORCH_DTYPES
 from .base import layer_shapes
+from .front import ACTIVATIONS, LOSSES, FrontNet, _check_choice
 
 _TORCH_ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
 
@@ -50,7 +51,7 @@ def functional_loss(layers, activation="sigmoid", loss="mse"):
     def f(params, x, t, masks=None):
         a, start, h = x, 0, None
         for l, (rows, cols) in enumerate(shapes, start=1):
-            w = params[start:start + rows * cols].reshape(rows, cols)
+            w = params[start : start + rows * cols].reshape(rows, cols)
             start += rows * cols
             h = a @ w[:-1] + w[-1]
             if l < L:
@@ -81,9 +82,14 @@ class ForwardGradientNet(FrontNet):
     def __init__(self, layers, *, direction_seed=None, **kwargs):
         super().__init__(layers, **kwargs)
         if direction_seed is None:
-            direction_seed = self.seed if self.seed is not None else int(np.random.SeedSequence().entropy)
-        if (isinstance(direction_seed, bool) or not isinstance(direction_seed, numbers.Integral)
-                or direction_seed < 0):
+            direction_seed = (
+                self.seed if self.seed is not None else int(np.random.SeedSequence().entropy)
+            )
+        if (
+            isinstance(direction_seed, bool)
+            or not isinstance(direction_seed, numbers.Integral)
+            or direction_seed < 0
+        ):
             raise ValueError(f"direction_seed must be an int >= 0, got {direction_seed!r}")
         self.direction_seed = int(direction_seed)
         self._f = functional_loss(self.layers, self.activation, self.function["loss"])
@@ -106,8 +112,14 @@ class ForwardGradientNet(FrontNet):
 
     def _estimate(self, x, t, v, masks):
         ms = None if masks is None else [self._torch(m) for m in masks]
-        value, d = directional_derivative(self._f, torch.from_numpy(self._flat), self._torch(x),
-                                          self._torch(t), self._torch(v), ms)
+        value, d = directional_derivative(
+            self._f,
+            torch.from_numpy(self._flat),
+            self._torch(x),
+            self._torch(t),
+            self._torch(v),
+            ms,
+        )
         d = float(d)
         return float(value), d, d * np.asarray(v, dtype=self.dtype)
 
@@ -120,7 +132,9 @@ class ForwardGradientNet(FrontNet):
             v = self.direction()
         v = np.asarray(v, dtype=self.dtype)
         if v.shape != (self.n_params,) or not np.all(np.isfinite(v)):
-            raise ValueError(f"v must be a finite vector of length {self.n_params}, got shape {v.shape}")
+            raise ValueError(
+                f"v must be a finite vector of length {self.n_params}, got shape {v.shape}"
+            )
         return self._estimate(x, t, v, masks)
 
     def _step_gradient(self, x, t):

@@ -56,15 +56,16 @@ betas (0.9, 0.999), eps 1e-8, bias correction); ``lr`` is given to ``step``
 and ``momentum`` is checked but ignored (Adam's first-moment decay is
 ``betas[0]``, fixed at construction), so ``nnetlib.train`` drives either.
 """
+
 import numbers
 
 import numpy as np
 from scipy.special import expit
 
 from .._checks import check_array, check_batch, check_positive
+from ..frontprop import JACOBIAN_BUDGET, assemble_gradients, chunked_deltas, forward_jacobian
 from ..optim import SGD, Adam, check_betas
 from .base import ArrayNetwork
-from ..frontprop import JACOBIAN_BUDGET, assemble_gradients, chunked_deltas, forward_jacobian
 
 
 # -- activations ----------------------------------------------------------------
@@ -122,7 +123,12 @@ def _check_choice(value, name, choices):
 
 def check_dropout(p):
     """A dropout probability in [0, 1)."""
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not np.isfinite(p) or not 0 <= p < 1:
+    if (
+        isinstance(p, bool)
+        or not isinstance(p, numbers.Real)
+        or not np.isfinite(p)
+        or not 0 <= p < 1
+    ):
         raise ValueError(f"dropout must be a number in [0, 1), got {p!r}")
     return float(p)
 
@@ -143,9 +149,22 @@ class GeneralNet(ArrayNetwork):
     ``net.function`` says what the net computes (activation, loss, dropout).
     """
 
-    def __init__(self, layers, *, activation="sigmoid", loss="mse", optimizer="sgd", dropout=0.0,
-                 dropout_seed=None, betas=(0.9, 0.999), eps=1e-8, params=None, init="kaiming",
-                 seed=None, dtype="float32"):
+    def __init__(
+        self,
+        layers,
+        *,
+        activation="sigmoid",
+        loss="mse",
+        optimizer="sgd",
+        dropout=0.0,
+        dropout_seed=None,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        params=None,
+        init="kaiming",
+        seed=None,
+        dtype="float32",
+    ):
         self.activation = _check_choice(activation, "activation", ACTIVATIONS)
         self._loss_kind = _check_choice(loss, "loss", LOSSES)
         self.optimizer_class = OPTIMIZERS[_check_choice(optimizer, "optimizer", OPTIMIZERS)]
@@ -153,7 +172,11 @@ class GeneralNet(ArrayNetwork):
         self._adam = {"betas": check_betas(betas), "eps": check_positive(eps, "eps")}
         if dropout_seed is None:
             dropout_seed = seed if seed is not None else int(np.random.SeedSequence().entropy)
-        if isinstance(dropout_seed, bool) or not isinstance(dropout_seed, numbers.Integral) or dropout_seed < 0:
+        if (
+            isinstance(dropout_seed, bool)
+            or not isinstance(dropout_seed, numbers.Integral)
+            or dropout_seed < 0
+        ):
             raise ValueError(f"dropout_seed must be an int >= 0, got {dropout_seed!r}")
         self.dropout_seed = int(dropout_seed)
         self._act = ACTIVATIONS[self.activation]
@@ -166,9 +189,11 @@ class GeneralNet(ArrayNetwork):
         return SGD(n, self.dtype)
 
     def __repr__(self):
-        return (f"{type(self).__name__}(layers={list(self.layers)}, activation={self.activation!r}, "
-                f"loss={self._loss_kind!r}, optimizer={self.optimizer.kind!r}, dropout={self.dropout}, "
-                f"dtype={self.dtype.name!r})")
+        return (
+            f"{type(self).__name__}(layers={list(self.layers)}, activation={self.activation!r}, "
+            f"loss={self._loss_kind!r}, optimizer={self.optimizer.kind!r}, dropout={self.dropout}, "
+            f"dtype={self.dtype.name!r})"
+        )
 
     @property
     def function(self):
@@ -179,9 +204,15 @@ class GeneralNet(ArrayNetwork):
     @property
     def config(self):
         """The constructor options that define the net's function and update rule."""
-        return {"activation": self.activation, "loss": self._loss_kind, "optimizer": self.optimizer.kind,
-                "dropout": self.dropout, "dropout_seed": self.dropout_seed,
-                "betas": list(self._adam["betas"]), "eps": self._adam["eps"]}
+        return {
+            "activation": self.activation,
+            "loss": self._loss_kind,
+            "optimizer": self.optimizer.kind,
+            "dropout": self.dropout,
+            "dropout_seed": self.dropout_seed,
+            "betas": list(self._adam["betas"]),
+            "eps": self._adam["eps"],
+        }
 
     # -- forward ------------------------------------------------------------------
     def _output(self, h):
@@ -232,9 +263,13 @@ class GeneralNet(ArrayNetwork):
         try:
             masks = list(masks)
         except TypeError:
-            raise ValueError("masks must be a list with one (batch, n_l) array per hidden layer") from None
+            raise ValueError(
+                "masks must be a list with one (batch, n_l) array per hidden layer"
+            ) from None
         if len(masks) != len(hidden):
-            raise ValueError(f"masks must hold {len(hidden)} arrays (one per hidden layer), got {len(masks)}")
+            raise ValueError(
+                f"masks must hold {len(hidden)} arrays (one per hidden layer), got {len(masks)}"
+            )
         out = []
         for i, (m, n) in enumerate(zip(masks, hidden)):
             m = check_array(m, f"masks[{i}]", n, self.dtype)
@@ -253,8 +288,10 @@ class GeneralNet(ArrayNetwork):
         step = self.n_steps if step is None else step
         rng = np.random.default_rng([self.dropout_seed, step])
         keep = self.dtype.type(1 / (1 - self.dropout))
-        return [(rng.random((batch, n)) >= self.dropout).astype(self.dtype) * keep
-                for n in self.layers[1:-1]]
+        return [
+            (rng.random((batch, n)) >= self.dropout).astype(self.dtype) * keep
+            for n in self.layers[1:-1]
+        ]
 
     # -- losses and gradients ---------------------------------------------------------
     def loss(self, x, t, masks=None):
@@ -358,5 +395,11 @@ class FrontNet(GeneralNet):
 
     def _hidden_deltas(self, acts, slopes, d_out):
         """delta^k = dE/dh^L W^{L-1}^T J^{L-1,k}, in chunks of samples."""
-        return chunked_deltas(slopes, self._weights, d_out, self.layers,
-                              lambda shape: np.empty(shape, self.dtype), self.jacobian_budget)
+        return chunked_deltas(
+            slopes,
+            self._weights,
+            d_out,
+            self.layers,
+            lambda shape: np.empty(shape, self.dtype),
+            self.jacobian_budget,
+        )

@@ -28,6 +28,7 @@ every step so far had a finite loss and gradient; after the epoch the first bad
 batch (if any) raises ``FloatingPointError`` and the weights are those after
 the last good batch, exactly as a loop of ``step`` calls would leave them.
 """
+
 import numbers
 
 import numpy as np
@@ -46,8 +47,11 @@ _INPUT_DTYPES = (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, 
 
 
 def _check_batch_size(batch_size):
-    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, numbers.Integral) \
-            or batch_size < 1:
+    if (
+        isinstance(batch_size, (bool, np.bool_))
+        or not isinstance(batch_size, numbers.Integral)
+        or batch_size < 1
+    ):
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     return int(batch_size)
 
@@ -71,8 +75,9 @@ class GpuNet(Network):
     #: since a device usually has more memory than a CPU cache cares about
     jacobian_budget = 4 * JACOBIAN_BUDGET
 
-    def __init__(self, layers, *, params=None, init="kaiming", seed=None, dtype="float32",
-                 device=None):
+    def __init__(
+        self, layers, *, params=None, init="kaiming", seed=None, dtype="float32", device=None
+    ):
         self.device = resolve_device(device)
         self._graphs = {}
         if isinstance(params, torch.Tensor):
@@ -109,7 +114,7 @@ class GpuNet(Network):
     def _split(self, flat):
         views, start = [], 0
         for rows, cols in layer_shapes(self.layers):
-            views.append(flat[start:start + rows * cols].view(rows, cols))
+            views.append(flat[start : start + rows * cols].view(rows, cols))
             start += rows * cols
         return views
 
@@ -140,8 +145,10 @@ class GpuNet(Network):
         return self._flat
 
     def __repr__(self):
-        return (f"{type(self).__name__}(layers={list(self.layers)}, dtype={self.dtype.name!r}, "
-                f"device={str(self.device)!r})")
+        return (
+            f"{type(self).__name__}(layers={list(self.layers)}, dtype={self.dtype.name!r}, "
+            f"device={str(self.device)!r})"
+        )
 
     # -- input --------------------------------------------------------------
     def _as_input(self, value, name, width):
@@ -155,7 +162,10 @@ class GpuNet(Network):
             return torch.from_numpy(arr).to(self.device)
         if value.layout != torch.strided:
             raise ValueError(f"{name} must be a dense tensor, got layout {value.layout}")
-        if not (value.dtype.is_floating_point or value.dtype in _INPUT_DTYPES) or value.is_complex():
+        if (
+            not (value.dtype.is_floating_point or value.dtype in _INPUT_DTYPES)
+            or value.is_complex()
+        ):
             raise ValueError(f"{name} must be real numeric, got dtype {value.dtype}")
         check_batch_shape(value.shape, name, width)
         out = value.detach().to(device=self.device, dtype=self.tdtype).contiguous()
@@ -168,8 +178,9 @@ class GpuNet(Network):
         x = self._as_input(x, "x", self.layers[0])
         t = self._as_input(t, "t", self.layers[-1])
         if t.shape[0] != x.shape[0]:
-            raise ValueError(f"x and t must hold the same number of samples, "
-                             f"got {x.shape[0]} and {t.shape[0]}")
+            raise ValueError(
+                f"x and t must hold the same number of samples, got {x.shape[0]} and {t.shape[0]}"
+            )
         return x, t
 
     # -- the arithmetic (tensors in, tensors out; no checks, no host sync) ---
@@ -188,8 +199,14 @@ class GpuNet(Network):
         e = acts[-1] - t
         loss = (e * e).mean()
         slopes = sigmoid_slopes(acts)
-        deltas = chunked_deltas(slopes, self._w, e * slopes[-1], self.layers,
-                                lambda shape: e.new_empty(shape), self.jacobian_budget)
+        deltas = chunked_deltas(
+            slopes,
+            self._w,
+            e * slopes[-1],
+            self.layers,
+            lambda shape: e.new_empty(shape),
+            self.jacobian_budget,
+        )
         assemble_gradients(acts, deltas, self._g, 2.0 / e.numel())
         return loss
 
@@ -305,7 +322,8 @@ class GpuNet(Network):
             self.last_epoch_losses = losses[:bad]
             raise FloatingPointError(
                 f"gradient is not finite at batch {bad} (samples {start}:{stop}); the epoch stopped "
-                f"there, weights and momentum are those after batch {bad - 1}")
+                f"there, weights and momentum are those after batch {bad - 1}"
+            )
         sizes = np.array([stop - start for start, stop in bounds], dtype=np.float64)
         return float(np.dot(losses, sizes) / n)
 
@@ -321,7 +339,7 @@ class GpuNet(Network):
             while len(self._graphs) >= MAX_GRAPHS:
                 self._graphs.pop(next(iter(self._graphs)))
             entry = self._capture(x, t, bounds)
-        self._graphs[key] = entry                         # most recently used last
+        self._graphs[key] = entry  # most recently used last
         if x.data_ptr() != entry.x.data_ptr():
             entry.x.copy_(x)
         if t.data_ptr() != entry.t.data_ptr():
@@ -357,8 +375,9 @@ class GpuNet(Network):
             side.wait_stream(torch.cuda.current_stream(dev))
             with torch.cuda.stream(side):
                 for _ in range(3):
-                    self._epoch_body(entry.x, entry.t, warm, entry.lr, entry.momentum,
-                                     entry.losses, entry.oks)
+                    self._epoch_body(
+                        entry.x, entry.t, warm, entry.lr, entry.momentum, entry.losses, entry.oks
+                    )
             torch.cuda.current_stream(dev).wait_stream(side)
             self._flat.copy_(saved[0])
             self._vel.copy_(saved[1])
@@ -366,6 +385,7 @@ class GpuNet(Network):
             entry.graph = torch.cuda.CUDAGraph()
             # capture on the warm-up stream, whose BLAS handles are already made
             with torch.cuda.graph(entry.graph, stream=side):
-                self._epoch_body(entry.x, entry.t, bounds, entry.lr, entry.momentum,
-                                 entry.losses, entry.oks)
+                self._epoch_body(
+                    entry.x, entry.t, bounds, entry.lr, entry.momentum, entry.losses, entry.oks
+                )
         return entry

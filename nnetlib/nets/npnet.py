@@ -24,10 +24,16 @@ e^T diag(g'(h^L)) W^{L-1}^T J^{L-1,k} = u^T J^{L-1,k}, so no
 ``(B, n_L, n_{k+1})`` tensor is formed.  Only hidden-layer Jacobians are
 propagated, in chunks of samples so memory stays bounded.
 """
+
 import numpy as np
 
-from ..frontprop import (JACOBIAN_BUDGET, assemble_gradients, chunked_deltas, forward_jacobian,
-                         sigmoid_slopes)
+from ..frontprop import (
+    JACOBIAN_BUDGET,
+    assemble_gradients,
+    chunked_deltas,
+    forward_jacobian,
+    sigmoid_slopes,
+)
 from .base import ArrayNetwork
 
 
@@ -39,7 +45,7 @@ class NpNet(ArrayNetwork):
 
     def _forward(self, x):
         acts = super()._forward(x)
-        self._acts = acts          # the last feedforward, for DADW
+        self._acts = acts  # the last feedforward, for DADW
         self._dadw_memo = {}
         return acts
 
@@ -62,16 +68,16 @@ class NpNet(ArrayNetwork):
             return memo[key]
         B = acts[0].shape[0]
         shape = (B, self.layers[k] + 1, self.layers[k + 1])
-        if l == 0 or q == self.layers[l] or k >= l:          # case 0
+        if l == 0 or q == self.layers[l] or k >= l:  # case 0
             out = np.zeros(shape, self.dtype)
         else:
             a = acts[l][:, q]
-            gprime = a * (1 - a)                               # g'(h^l_q)
-            if k == l - 1:                                     # case a^k_i, j = q
+            gprime = a * (1 - a)  # g'(h^l_q)
+            if k == l - 1:  # case a^k_i, j = q
                 out = np.zeros(shape, self.dtype)
                 out[:, :-1, q] = acts[k] * gprime[:, None]
                 out[:, -1, q] = gprime
-            else:                                              # case sum over r
+            else:  # case sum over r
                 w = self._weights[l - 1]
                 out = sum(w[r, q] * self.DADW(l - 1, r, k) for r in range(self.layers[l - 1]))
                 out = out * gprime[:, None, None]
@@ -81,6 +87,7 @@ class NpNet(ArrayNetwork):
     def gradients_dadw(self, x, t):
         """Eq. (1) assembled from ``DADW``: the article's arrangement (slow)."""
         from .._checks import check_batch
+
         x, t = check_batch(x, t, self.layers, self.dtype)
         out = self._forward(x)[-1]
         e = out - t
@@ -88,7 +95,9 @@ class NpNet(ArrayNetwork):
         c = 2 / e.size
         grads = []
         for k in range(L):
-            g = sum(np.einsum("b,bij->ij", e[:, q], self.DADW(L, q, k)) for q in range(self.layers[L]))
+            g = sum(
+                np.einsum("b,bij->ij", e[:, q], self.DADW(L, q, k)) for q in range(self.layers[L])
+            )
             grads.append((c * g).astype(self.dtype))
         return grads
 
@@ -108,7 +117,13 @@ class NpNet(ArrayNetwork):
         e = acts[-1] - t
         loss = float(np.mean(e * e))
         slopes = sigmoid_slopes(acts)
-        deltas = chunked_deltas(slopes, self._weights, e * slopes[-1], self.layers,
-                                lambda shape: np.empty(shape, self.dtype), self.jacobian_budget)
+        deltas = chunked_deltas(
+            slopes,
+            self._weights,
+            e * slopes[-1],
+            self.layers,
+            lambda shape: np.empty(shape, self.dtype),
+            self.jacobian_budget,
+        )
         grads = [np.empty(w.shape, self.dtype) for w in self._weights]
         return loss, assemble_gradients(acts, deltas, grads, self.dtype.type(2 / e.size))

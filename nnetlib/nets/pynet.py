@@ -7,6 +7,7 @@ with ``i == layers[k]`` the bias neuron of layer k (a^k_i = 1) and
 memoized per sample and the memo is cleared by every feedforward.
 NumPy only converts at the boundary; the arithmetic is Python floats.
 """
+
 import math
 
 import numpy as np
@@ -68,8 +69,9 @@ class PyNet(ArrayNetwork):
         Call ``feedforward(x)`` (or ``gradients``) first.
         """
         if getattr(self, "_memo", None) is None:
-            raise RuntimeError("dadw reads the activations of the last feedforward: "
-                               "call feedforward(x) first")
+            raise RuntimeError(
+                "dadw reads the activations of the last feedforward: call feedforward(x) first"
+            )
         self._check_dadw_indices(l, q, k, i, j, b)
         return self._dadw(l, q, k, i, j, b)
 
@@ -81,19 +83,19 @@ class PyNet(ArrayNetwork):
             return memo[key]
         a = self._a[b]
         if l == 0 or q == self.layers[l] or k >= l:
-            value = 0.0                                   # case 0
+            value = 0.0  # case 0
         else:
             alq = a[l][q]
-            gprime = alq * (1.0 - alq)                    # g'(h^l_q)
+            gprime = alq * (1.0 - alq)  # g'(h^l_q)
             if k == l - 1:
                 value = gprime * a[k][i] if j == q else 0.0
-            elif k == l - 2:                              # shortcut: only r = j survives
+            elif k == l - 2:  # shortcut: only r = j survives
                 alj = a[l - 1][j]
                 value = gprime * self._w[l - 1][j][q] * alj * (1.0 - alj) * a[k][i]
             else:
                 wl = self._w[l - 1]
                 total = 0.0
-                for r in range(self.layers[l - 1]):       # the bias r contributes 0
+                for r in range(self.layers[l - 1]):  # the bias r contributes 0
                     total += wl[r][q] * self._dadw(l - 1, r, k, i, j, b)
                 value = gprime * total
         memo[key] = value
@@ -101,22 +103,35 @@ class PyNet(ArrayNetwork):
 
     def _check_dadw_indices(self, l, q, k, i, j, b):
         L = len(self.layers) - 1
-        checks = (("l", l, 0, L), ("k", k, 0, L - 1),
-                  ("q", q, 0, self.layers[min(max(l, 0), L)]),
-                  ("i", i, 0, self.layers[min(max(k, 0), L - 1)]),
-                  ("j", j, 0, self.layers[min(max(k, 0), L - 1) + 1] - 1),
-                  ("b", b, 0, len(self._a) - 1))
+        checks = (
+            ("l", l, 0, L),
+            ("k", k, 0, L - 1),
+            ("q", q, 0, self.layers[min(max(l, 0), L)]),
+            ("i", i, 0, self.layers[min(max(k, 0), L - 1)]),
+            ("j", j, 0, self.layers[min(max(k, 0), L - 1) + 1] - 1),
+            ("b", b, 0, len(self._a) - 1),
+        )
         for name, value, low, high in checks:
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-                where = {"q": f" (layer l={l})", "i": f" (weights k={k})", "j": f" (weights k={k})",
-                         "b": " (samples of the last feedforward)"}.get(name, "")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, np.integer))
+                or not low <= value <= high
+            ):
+                where = {
+                    "q": f" (layer l={l})",
+                    "i": f" (weights k={k})",
+                    "j": f" (weights k={k})",
+                    "b": " (samples of the last feedforward)",
+                }.get(name, "")
                 raise IndexError(f"dadw: {name}={value!r} is out of range {low}..{high}{where}")
 
     def _loss_and_gradients(self, x, t):
         samples = self._forward_python(x)
         L = len(self.layers) - 1
         tl = t.tolist()
-        errors = [[samples[b][L][q] - tl[b][q] for q in range(self.layers[L])] for b in range(len(tl))]
+        errors = [
+            [samples[b][L][q] - tl[b][q] for q in range(self.layers[L])] for b in range(len(tl))
+        ]
         n = len(tl) * self.layers[L]
         loss = sum(e * e for row in errors for e in row) / n
         c = 2.0 / n

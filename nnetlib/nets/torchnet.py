@@ -12,6 +12,7 @@ store b (optimizer kind "torch-sgd", ``nnetlib.optim.TorchSGD``), so they load
 back into a TorchNet only; ``TorchNet.load(path, weights_only=True)`` starts
 from another net's checkpoint with fresh momentum.
 """
+
 import warnings
 
 import numpy as np
@@ -22,7 +23,6 @@ from .._checks import check_params
 from ..optim import TorchSGD
 from ._torch import TORCH_DTYPES as _TORCH_DTYPES
 from .base import Network, layer_shapes
-
 
 
 class _TorchOptimizer(TorchSGD):
@@ -51,7 +51,11 @@ class _TorchOptimizer(TorchSGD):
             bufs = []
             for p in (lin.weight, lin.bias):
                 buf = (self.torch.state.get(p, {}) if self.torch else {}).get("momentum_buffer")
-                bufs.append(np.zeros(tuple(p.shape), self.dtype) if buf is None else buf.detach().cpu().numpy())
+                bufs.append(
+                    np.zeros(tuple(p.shape), self.dtype)
+                    if buf is None
+                    else buf.detach().cpu().numpy()
+                )
             pairs.append(bufs)
         return {"velocity": np.concatenate([w.ravel() for w in _to_weights(pairs)])}
 
@@ -64,8 +68,9 @@ class _TorchOptimizer(TorchSGD):
         tdtype = _TORCH_DTYPES[self.dtype.name]
         for lin, (w, b) in zip(self.net._linears, _split_pairs(velocity, self.net.layers)):
             for p, part in ((lin.weight, w.T), (lin.bias, b)):
-                opt.state[p]["momentum_buffer"] = torch.tensor(np.ascontiguousarray(part), dtype=tdtype,
-                                                               device=self.net.device)
+                opt.state[p]["momentum_buffer"] = torch.tensor(
+                    np.ascontiguousarray(part), dtype=tdtype, device=self.net.device
+                )
 
     def reset(self):
         self.torch = None
@@ -79,7 +84,7 @@ def _split_pairs(flat, layers):
     """(W^T rows, bias) pairs of a flat vector in nnetlib's layout."""
     out, start = [], 0
     for rows, cols in layer_shapes(layers):
-        w = np.asarray(flat[start:start + rows * cols]).reshape(rows, cols)
+        w = np.asarray(flat[start : start + rows * cols]).reshape(rows, cols)
         out.append((w[:-1], w[-1]))
         start += rows * cols
     return out
@@ -88,8 +93,9 @@ def _split_pairs(flat, layers):
 class TorchNet(Network):
     """PyTorch autograd with the shared interface."""
 
-    def __init__(self, layers, *, params=None, init="kaiming", seed=None, dtype="float32",
-                 device="cpu"):
+    def __init__(
+        self, layers, *, params=None, init="kaiming", seed=None, dtype="float32", device="cpu"
+    ):
         self.device = torch.device(device)
         super().__init__(layers, params=params, init=init, seed=seed, dtype=dtype)
 
@@ -115,8 +121,12 @@ class TorchNet(Network):
     @property
     def weights(self):
         """Copies of the weights in nnetlib's layout (bias as last row)."""
-        return _to_weights([(l.weight.detach().cpu().numpy(), l.bias.detach().cpu().numpy())
-                            for l in self._linears])
+        return _to_weights(
+            [
+                (l.weight.detach().cpu().numpy(), l.bias.detach().cpu().numpy())
+                for l in self._linears
+            ]
+        )
 
     @property
     def params(self):
@@ -150,8 +160,9 @@ class TorchNet(Network):
 
     def _loss_and_gradients(self, x, t):
         loss = self._backward(x, t)
-        grads = _to_weights([(l.weight.grad.cpu().numpy(), l.bias.grad.cpu().numpy())
-                             for l in self._linears])
+        grads = _to_weights(
+            [(l.weight.grad.cpu().numpy(), l.bias.grad.cpu().numpy()) for l in self._linears]
+        )
         return float(loss.detach()), grads
 
     def step(self, x, t, lr=None, momentum=0.5):
@@ -160,7 +171,9 @@ class TorchNet(Network):
         x, t = self._check_batch(x, t)
         opt = self.optimizer.ensure(lr, momentum)
         value = float(self._backward(x, t).detach())
-        if not np.isfinite(value) or any(not torch.isfinite(p.grad).all() for p in self.model.parameters()):
+        if not np.isfinite(value) or any(
+            not torch.isfinite(p.grad).all() for p in self.model.parameters()
+        ):
             raise FloatingPointError("gradient is not finite; weights left unchanged")
         opt.step()
         return value
