@@ -94,6 +94,22 @@ def chunked_deltas(slopes, weights, d_out, layers, empty, budget=JACOBIAN_BUDGET
     return out
 
 
+def mse_gradients(acts, t, weights, layers, grads, empty, budget=JACOBIAN_BUDGET, cast=float):
+    """Eq. (1) for the article's loss E = mean over the batch and outputs of
+    (a^L - t)^2 with sigmoid units: grad W^k written into ``grads[k]``.
+
+    ``acts`` is the forward sweep [a^0, ..., a^L] (NumPy arrays or torch
+    tensors), ``empty`` and ``budget`` as in ``chunked_deltas``, ``cast``
+    the scalar type of the factor 2/(B n_L).  Returns the output error
+    e = a^L - t, from which the caller takes the loss.
+    """
+    e = acts[-1] - t
+    slopes = sigmoid_slopes(acts)
+    deltas = chunked_deltas(slopes, weights, e * slopes[-1], layers, empty, budget)
+    assemble_gradients(acts, deltas, grads, cast(2 / (e.shape[0] * e.shape[1])))
+    return e
+
+
 def assemble_gradients(acts, deltas, grads, scale=None):
     """Eq. (1): grad W^k = [a^k, 1]^T (scale delta^k), written into ``grads[k]``.
 

@@ -35,7 +35,10 @@ import numpy as np
 import torch
 
 from .._checks import check_array, check_batch_shape, check_params, check_targets
-from ..frontprop import JACOBIAN_BUDGET, assemble_gradients, chunked_deltas, sigmoid_slopes
+from ..frontprop import (
+    JACOBIAN_BUDGET,
+    mse_gradients,
+)
 from ._torch import TORCH_DTYPES as _TORCH_DTYPES
 from ._torch import DeviceSGD, default_device, resolve_device  # noqa: F401 (public here too)
 from .base import Network, layer_shapes
@@ -196,19 +199,16 @@ class GpuNet(Network):
         written into ``self._grad`` (layer views ``self._g``), eq. (1) from
         the forward sweep of ``nnetlib.frontprop``."""
         acts = self._forward_t(x)
-        e = acts[-1] - t
-        loss = (e * e).mean()
-        slopes = sigmoid_slopes(acts)
-        deltas = chunked_deltas(
-            slopes,
+        e = mse_gradients(
+            acts,
+            t,
             self._w,
-            e * slopes[-1],
             self.layers,
-            lambda shape: e.new_empty(shape),
+            self._g,
+            lambda shape: acts[-1].new_empty(shape),
             self.jacobian_budget,
         )
-        assemble_gradients(acts, deltas, self._g, 2.0 / e.numel())
-        return loss
+        return (e * e).mean()
 
     def _update(self, lr, momentum, ok=None):
         """v <- momentum v - lr g; w <- w + v from ``self._grad``, in place

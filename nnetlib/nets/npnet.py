@@ -29,9 +29,8 @@ import numpy as np
 
 from ..frontprop import (
     JACOBIAN_BUDGET,
-    assemble_gradients,
-    chunked_deltas,
     forward_jacobian,
+    mse_gradients,
     sigmoid_slopes,
 )
 from .base import ArrayNetwork
@@ -114,16 +113,15 @@ class NpNet(ArrayNetwork):
         """Eq. (1) from the forward sweep of ``nnetlib.frontprop``, in chunks
         of at most ``jacobian_budget`` Jacobian entries."""
         acts = self._forward(x)
-        e = acts[-1] - t
-        loss = float(np.mean(e * e))
-        slopes = sigmoid_slopes(acts)
-        deltas = chunked_deltas(
-            slopes,
+        grads = [np.empty(w.shape, self.dtype) for w in self._weights]
+        e = mse_gradients(
+            acts,
+            t,
             self._weights,
-            e * slopes[-1],
             self.layers,
+            grads,
             lambda shape: np.empty(shape, self.dtype),
             self.jacobian_budget,
+            self.dtype.type,
         )
-        grads = [np.empty(w.shape, self.dtype) for w in self._weights]
-        return loss, assemble_gradients(acts, deltas, grads, self.dtype.type(2 / e.size))
+        return float(np.mean(e * e)), grads
