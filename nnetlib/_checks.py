@@ -117,11 +117,23 @@ def check_batch(x, t, layers, dtype):
         warn_if_unscaled(x, "x")
     x = check_array(x, "x", layers[0], dtype)
     t = check_array(t, "t", layers[-1], dtype)
+    return check_same_samples(x, t)
+
+
+def check_same_samples(x, t):
+    """``(x, t)`` when they hold as many samples (rows) as each other."""
     if t.shape[0] != x.shape[0]:
         raise ValueError(
             f"x and t must hold the same number of samples, got {x.shape[0]} and {t.shape[0]}"
         )
     return x, t
+
+
+def check_positive_int(value, name):
+    """``int(value)`` for an integer >= 1 (bools refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
 
 
 def check_positive(value, name, allow_zero=False):

@@ -19,12 +19,11 @@ restored afterwards.
 """
 
 import contextlib
-import numbers
 import os
 
 import numpy as np
 
-from .._checks import check_batch
+from .._checks import check_batch, check_positive_int
 from ..frontprop import JACOBIAN_BUDGET
 from .base import layer_shapes
 from .npnet import NpNet
@@ -156,13 +155,12 @@ class CyNet(NpNet):
     def _check_threads(num_threads):
         if num_threads is None:
             return None
-        if (
-            isinstance(num_threads, (bool, np.bool_))
-            or not isinstance(num_threads, numbers.Integral)
-            or num_threads < 1
-        ):
-            raise ValueError(f"num_threads must be None or a positive int, got {num_threads!r}")
-        return int(num_threads)
+        try:
+            return check_positive_int(num_threads, "num_threads")
+        except ValueError:
+            raise ValueError(
+                f"num_threads must be None or a positive int, got {num_threads!r}"
+            ) from None
 
     def __repr__(self):
         return (

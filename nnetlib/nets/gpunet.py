@@ -29,12 +29,17 @@ batch (if any) raises ``FloatingPointError`` and the weights are those after
 the last good batch, exactly as a loop of ``step`` calls would leave them.
 """
 
-import numbers
-
 import numpy as np
 import torch
 
-from .._checks import check_array, check_batch_shape, check_params, check_targets
+from .._checks import (
+    check_array,
+    check_batch_shape,
+    check_params,
+    check_positive_int,
+    check_same_samples,
+    check_targets,
+)
 from ..frontprop import (
     JACOBIAN_BUDGET,
     mse_gradients,
@@ -50,13 +55,7 @@ _INPUT_DTYPES = (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, 
 
 
 def _check_batch_size(batch_size):
-    if (
-        isinstance(batch_size, (bool, np.bool_))
-        or not isinstance(batch_size, numbers.Integral)
-        or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    return int(batch_size)
+    return check_positive_int(batch_size, "batch_size")
 
 
 class _EpochGraph:
@@ -180,11 +179,7 @@ class GpuNet(Network):
         check_targets(t, self.layers[-1])
         x = self._as_input(x, "x", self.layers[0])
         t = self._as_input(t, "t", self.layers[-1])
-        if t.shape[0] != x.shape[0]:
-            raise ValueError(
-                f"x and t must hold the same number of samples, got {x.shape[0]} and {t.shape[0]}"
-            )
-        return x, t
+        return check_same_samples(x, t)
 
     # -- the arithmetic (tensors in, tensors out; no checks, no host sync) ---
     def _forward_t(self, x):
