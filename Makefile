@@ -71,7 +71,7 @@ venv: $(STAMP)
 # Loads both splits: finds the files (NNETLIB_DATA, cache, or download into
 # the cache), verifies checksums, prints where they came from.
 data: $(STAMP)
-	$(BIN)/python -c 'import sys; from nnetlib.data import main; sys.exit(main())'
+	$(BIN)/python -m nnetlib data
 
 # ---------------------------------------------------------------- tests
 

@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+import time
 
 from . import __version__
 
@@ -35,6 +36,27 @@ def _layers(text):
         raise argparse.ArgumentTypeError(str(exc).replace("--layers ", "")) from None
 
 
+def data_command(no_download=False):
+    """``python -m nnetlib data``: 0 when both splits are found and verify, else 1."""
+    from .data import MNISTNotFoundError, cache_dir, find_mnist, load_mnist
+
+    try:
+        for split in ("train", "test"):
+            t0 = time.perf_counter()
+            paths = find_mnist(split, download=not no_download)
+            images, labels = load_mnist(split)
+            print(
+                f"{split}: images {images.shape} {images.dtype}, labels {labels.shape} "
+                f"{labels.dtype}; sha256 verified ({time.perf_counter() - t0:.2f} s)"
+            )
+            print("\n".join(f"  {kind}: {path}" for kind, path in paths.items()))
+    except (MNISTNotFoundError, ValueError) as exc:
+        print(f"nnetlib data: {exc}", file=sys.stderr)
+        return 1
+    print(f"cache: {cache_dir()}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m nnetlib",
@@ -42,11 +64,14 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"nnetlib {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="command")
-    commands.add_parser(  # its arguments go to nnetlib.data.main, which parses them
+    data = commands.add_parser(
         "data",
-        add_help=False,
         help="where the MNIST files are and that they verify, or how to get them",
+        description="Finds both MNIST splits (NNETLIB_DATA, the cache, or a download into the "
+        "cache), verifies them and prints where they are; exit status 1 when a file is "
+        "missing or damaged, with what was searched and how to get the files.",
     )
+    data.add_argument("--no-download", action="store_true", help="do not download missing files")
 
     bench = commands.add_parser(
         "bench",
@@ -142,12 +167,10 @@ def main(argv=None):
     if args.command is None:
         parser.print_help(sys.stderr)
         parser.exit(2, "\nerror: a command is required (for example: bench)\n")
-    if args.command == "data":
-        from . import data
-
-        return data.main(argv[argv.index("data") + 1 :])
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "data":
+        return data_command(no_download=args.no_download)
     if args.command == "bench":
         from . import bench
 

@@ -6,42 +6,30 @@ argument, then in ``$NNETLIB_DATA`` (read at call time), then in the cache,
 from :data:`MIRRORS` into the cache, renamed into place only once its sha256
 matches :data:`REGISTRY`. Every file is verified decompressed (IDX header,
 length, sha256); a damaged one raises ValueError naming the file and the fault.
-pooch's ``Decompress`` gunzips a .gz once, into ``<cache>/decompressed/``; the
-copy is renamed into place once verified and verified again on each load, so
-a fresh process loads both splits in about half a second. Arrays are kept in
-memory, so they are **read-only** (``.copy()`` them).
+pooch's ``Decompress`` gunzips a .gz once, into ``<cache>/decompressed/``,
+verified again on each load. Arrays are kept in memory, so they are
+**read-only** (``.copy()`` them). ``python -m nnetlib data`` says where the
+files are (``nnetlib/__main__.py``).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import gzip
 import hashlib
 import operator
 import os
-import sys
 import tempfile
-import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from ._checks import check_positive_int
 from ._progress import progress_enabled
 
-__all__ = [
-    "MIRRORS",
-    "REGISTRY",
-    "MNISTNotFoundError",
-    "batches",
-    "cache_dir",
-    "find_mnist",
-    "load_mnist",
-    "mnist_task",
-    "one_hot",
-    "main",
-]
+__all__ = ["MIRRORS", "REGISTRY", "MNISTNotFoundError", "batches", "cache_dir", "find_mnist",
+           "load_mnist", "mnist_task", "one_hot"]  # fmt: skip
 
 #: Base URLs tried in order when a file is missing; each serves ``<name>.gz``.
 MIRRORS = [
@@ -58,28 +46,14 @@ REGISTRY = {
 DOWNLOAD_TIMEOUT = 60  #: seconds before a stalled connection to a mirror is abandoned
 
 # name -> (IDX magic number, item count, sha256 of the decompressed bytes)
+# fmt: off
 _IDX = {
-    "train-images-idx3-ubyte": (
-        2051,
-        60000,
-        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    ),
-    "train-labels-idx1-ubyte": (
-        2049,
-        60000,
-        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    ),
-    "t10k-images-idx3-ubyte": (
-        2051,
-        10000,
-        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    ),
-    "t10k-labels-idx1-ubyte": (
-        2049,
-        10000,
-        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-    ),
+    "train-images-idx3-ubyte": (2051, 60000, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+    "train-labels-idx1-ubyte": (2049, 60000, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+    "t10k-images-idx3-ubyte": (2051, 10000, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+    "t10k-labels-idx1-ubyte": (2049, 10000, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
 }
+# fmt: on
 _SPLITS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -273,23 +247,17 @@ def batches(x, t, batch_size: int, shuffle: bool = False, seed=None):
     With ``shuffle`` the order is ``np.random.default_rng(seed).permutation(len(x))``;
     ``seed`` is anything ``default_rng`` takes (``train`` passes ``[seed, epoch]``:
     a new order each epoch). Without shuffling the batches are views, in file order."""
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size <= 0
-    ):
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = check_positive_int(batch_size, "batch_size")
     if len(t) != len(x):
         raise ValueError(f"x and t must have the same length: len(x)={len(x)}, len(t)={len(t)}")
     order = np.random.default_rng(seed).permutation(len(x)) if shuffle else None
-    return _batches(x, t, int(batch_size), order)
+    return _batches(x, t, batch_size, order)
 
 
 def _batches(x, t, batch_size, order):
     for start in range(0, len(x), batch_size):
-        idx = (
-            slice(start, start + batch_size) if order is None else order[start : start + batch_size]
-        )
+        stop = start + batch_size
+        idx = slice(start, stop) if order is None else order[start:stop]
         yield x[idx], t[idx]
 
 
@@ -303,26 +271,3 @@ def mnist_task(kind: str, dtype="float32", data_dir=None):
     if kind == "classifier":
         return (x_tr, y_tr), (x_te, y_te)
     return (x_tr, x_tr), (x_te, x_te)
-
-
-def main(argv=None) -> int:
-    """``python -m nnetlib data``: where the MNIST files are and that they verify, or how
-    to get them. Returns 0, or 1 when a file is missing or damaged."""
-    parser = argparse.ArgumentParser(prog="nnetlib data", description=main.__doc__)
-    parser.add_argument("--no-download", action="store_true", help="do not download missing files")
-    args = parser.parse_args(argv)
-    try:
-        for split in ("train", "test"):
-            t0 = time.perf_counter()
-            paths = find_mnist(split, download=not args.no_download)
-            images, labels = load_mnist(split)
-            print(
-                f"{split}: images {images.shape} {images.dtype}, labels {labels.shape} "
-                f"{labels.dtype}; sha256 verified ({time.perf_counter() - t0:.2f} s)"
-            )
-            print("\n".join(f"  {kind}: {path}" for kind, path in paths.items()))
-    except (MNISTNotFoundError, ValueError) as exc:
-        print(f"nnetlib data: {exc}", file=sys.stderr)
-        return 1
-    print(f"cache: {cache_dir()}")
-    return 0

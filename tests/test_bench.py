@@ -311,11 +311,12 @@ def test_cli_nets_and_layers_add_up():
     assert _cli_nets("autoencoder", [(784, 3, 10)]) == ["autoencoder", ("784-3-10", (784, 3, 10))]
 
 
-def test_cli_data_runs_nnetlib_data_main(monkeypatch):
-    import nnetlib.data
-    from nnetlib.__main__ import main
+def test_cli_data_passes_no_download(monkeypatch):
+    import nnetlib.__main__ as cli
 
     seen = []
-    monkeypatch.setattr(nnetlib.data, "main", lambda argv=None: seen.append(argv) or 7)
-    assert main(["data", "--no-download"]) == 7
-    assert seen == [["--no-download"]]
+    monkeypatch.setattr(
+        cli, "data_command", lambda no_download=False: seen.append(no_download) or 7
+    )
+    assert cli.main(["data", "--no-download"]) == 7 and cli.main(["data"]) == 7
+    assert seen == [True, False]

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnetlib import data
+from nnetlib.__main__ import main as cli
 
 _real_http = data._http  # the isolated fixture replaces it by one that fails
 
@@ -280,7 +281,7 @@ def test_mnist_task(real_dir):
 
 def test_main_prints_locations(real_dir, monkeypatch, capsys):
     monkeypatch.setenv("NNETLIB_DATA", str(real_dir))
-    assert data.main([]) == 0
+    assert cli(["data"]) == 0
     out = capsys.readouterr().out
     assert "(60000, 784)" in out and "(10000, 784)" in out and str(real_dir) in out
     assert out.count("sha256 verified") == 2
@@ -289,7 +290,7 @@ def test_main_prints_locations(real_dir, monkeypatch, capsys):
 def test_main_says_how_to_get_missing_files(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("NNETLIB_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert data.main(["--no-download"]) == 1
+    assert cli(["data", "--no-download"]) == 1
     err = capsys.readouterr().err
     assert "Set NNETLIB_DATA" in err and "Downloading was disabled" in err
 
