@@ -89,7 +89,9 @@ def sci(x):
 
 
 def secs(x):
-    return f"{x:.3g} s"
+    if x < 1000:
+        return f"{x:.3g} s"
+    return f"{x:,.0f} s ({x / 3600:.1f} h)"
 
 
 def ratio(x):
