@@ -9,26 +9,31 @@ quoted, not computed; ``SOURCE`` says where each group comes from.
 article's pure-Python network: its ``dadw`` memo key leaves out the sample
 index b (notebook 03, section "The article's PyNet memo").
 """
+
 from ..nets.pynet import PyNet
 
-CITATION = ("Mateo de Mayo, Implementación Red Feedforward, FaMAF, Universidad Nacional "
-            "de Córdoba, 2021; public code github.com/mateosss/nnet")
+CITATION = (
+    "Mateo de Mayo, Implementación Red Feedforward, FaMAF, Universidad Nacional "
+    "de Córdoba, 2021; public code github.com/mateosss/nnet"
+)
 #: the citation as one markdown paragraph (the first cell of every notebook)
-CITATION_MD = ("This report reproduces **Mateo de Mayo, *Implementación Red Feedforward*, "
-               "FaMAF, Universidad Nacional de Córdoba, 2021** (\"the article\"), and its public "
-               "code, [github.com/mateosss/nnet](https://github.com/mateosss/nnet).")
+CITATION_MD = (
+    "This report reproduces **Mateo de Mayo, *Implementación Red Feedforward*, "
+    'FaMAF, Universidad Nacional de Córdoba, 2021** ("the article"), and its public '
+    "code, [github.com/mateosss/nnet](https://github.com/mateosss/nnet)."
+)
 CODE_URL = "https://github.com/mateosss/nnet"
 CODE_COMMIT = "da143d473cf0dd11384e0aa86b9fd1a8d61241c6"
 
 SOURCE = {
     "timing": "de Mayo (2021), timing table, 'training time of one epoch in seconds', "
-              "classifier 784-16-16-10",
+    "classifier 784-16-16-10",
     "results": "de Mayo (2021), results after 16 epochs, test set",
     "claims": "de Mayo (2021), discussion of the results",
     "ga": "de Mayo (2021), genetic-algorithm section; settings read from its public code",
     "future": "de Mayo (2021), closing list of future work",
     "measured": "the article's public code at " + CODE_COMMIT[:7] + ", run on this project's "
-                "2-core machine on 2026-11-29 (one batch of 1000, median of 7 rounds)",
+    "2-core machine on 2026-11-29 (one batch of 1000, median of 7 rounds)",
     "memo": "the article's public code at " + CODE_COMMIT[:7] + ": dadw memo key (l, q, k, i, j)",
 }
 
@@ -50,16 +55,27 @@ CLAIMS = {
     "same_weights": "from the same weights, Nnet and PyTorch show no significant difference",
     "train_identical": "train-set results are virtually identical to the test-set ones",
     "bias_init": "PyTorch initializes biases slightly differently, which explains the "
-                 "Nnet / PyTorch gap",
+    "Nnet / PyTorch gap",
     "ga": "the genetic algorithm does not exceed 25 % test accuracy on the classifier",
 }
 GA_MAX_ACCURACY = 0.25
-GA_SETTINGS = {"population": 8, "mutation_rate": 5 / 1000, "crossover_rate": 0.7,
-               "selection": "roulette", "fitness_batch": 10}
+GA_SETTINGS = {
+    "population": 8,
+    "mutation_rate": 5 / 1000,
+    "crossover_rate": 0.7,
+    "selection": "roulette",
+    "fitness_batch": 10,
+}
 
 #: the article's future-work items (notebook 08 takes each one up)
-FUTURE_WORK = ("backpropagation", "cross-entropy", "Adam", "dropout", "GPUs",
-               "automatic differentiation")
+FUTURE_WORK = (
+    "backpropagation",
+    "cross-entropy",
+    "Adam",
+    "dropout",
+    "GPUs",
+    "automatic differentiation",
+)
 
 #: the article's code timed here (SOURCE["measured"]): seconds per batch of 1000
 MEASURED_HERE_BATCH_S = {"cy": 3.90, "np": 9.09, "torch_1thread": 0.00272}
@@ -67,8 +83,10 @@ MEASURED_HERE_PY_SAMPLE_S = 4.30
 BATCHES_PER_EPOCH = 60
 
 #: max |gradient error| of the article's PyNet against autograd, float64 (SOURCE["memo"])
-MEMO_BUG_ERRORS = {"3-2-2": {1: 1.1e-8, 2: 1.8e-2, 4: 8.8e-4},
-                   "4-3-3-2": {1: 9.5e-9, 2: 3.6e-4, 4: 2.1e-3}}
+MEMO_BUG_ERRORS = {
+    "3-2-2": {1: 1.1e-8, 2: 1.8e-2, 4: 8.8e-4},
+    "4-3-3-2": {1: 9.5e-9, 2: 3.6e-4, 4: 2.1e-3},
+}
 
 
 class MemoWithoutSamplePyNet(PyNet):
@@ -81,7 +99,7 @@ class MemoWithoutSamplePyNet(PyNet):
     """
 
     def _dadw(self, l, q, k, i, j, b=0):
-        key = (l, q, k, i, j)            # the bug: b is not part of the key
+        key = (l, q, k, i, j)  # the bug: b is not part of the key
         if key not in self._memo:
             self._memo[key] = super()._dadw(l, q, k, i, j, b)
         return self._memo[key]

@@ -33,6 +33,7 @@ about (L - 2)(L - 3)/2 w^3 against backprop's (L - 1) w^2 per sample, which is
 where forward accumulation loses.  With one hidden layer the two counts are
 equal.
 """
+
 from .._checks import check_layers
 
 
@@ -45,7 +46,7 @@ def frontprop_breakdown(layers):
     n = check_layers(layers)
     L = len(n) - 1
     jac = 0
-    for k in range(L - 2):                           # k + 2 <= L - 1
+    for k in range(L - 2):  # k + 2 <= L - 1
         jac += 2 * n[k + 2] * n[k + 1]
         for l in range(k + 3, L):
             jac += n[l] * n[l - 1] * n[k + 1] + n[l] * n[k + 1]
@@ -53,8 +54,13 @@ def frontprop_breakdown(layers):
     if L >= 2:
         contraction = n[L] * n[L - 1] + n[L - 1]
         contraction += sum(n[L - 1] * n[k + 1] for k in range(L - 2))
-    return {"forward": _layer_maps(n), "output": n[L], "jacobians": jac,
-            "contraction": contraction, "weights": _layer_maps(n)}
+    return {
+        "forward": _layer_maps(n),
+        "output": n[L],
+        "jacobians": jac,
+        "contraction": contraction,
+        "weights": _layer_maps(n),
+    }
 
 
 def backprop_breakdown(layers):

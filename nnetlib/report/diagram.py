@@ -21,6 +21,7 @@ plus the bias neuron q = n_l; ``i`` may be the bias of layer k (i = n_k),
 ``j`` is a real neuron of layer k + 1.  ``dadw_case`` classifies exactly as
 ``PyNet.dadw`` computes.
 """
+
 import numpy as np
 
 #: case keys in legend order
@@ -54,7 +55,11 @@ MAX_WIDTH = 24
 
 
 def _check_index(value, name, lo, hi):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or not lo <= value <= hi
+    ):
         raise ValueError(f"{name} must be an int in [{lo}, {hi}], got {value!r}")
     return int(value)
 
@@ -65,7 +70,7 @@ def _check_weight(layers, k, i, j):
     layers = check_layers(layers)
     L = len(layers) - 1
     k = _check_index(k, "k", 0, L - 1)
-    i = _check_index(i, "i", 0, layers[k])            # i = n_k is the bias
+    i = _check_index(i, "i", 0, layers[k])  # i = n_k is the bias
     j = _check_index(j, "j", 0, layers[k + 1] - 1)
     return layers, k, i, j
 
@@ -75,7 +80,7 @@ def dadw_case(layers, l, q, k, i, j):
     layers, k, i, j = _check_weight(layers, k, i, j)
     L = len(layers) - 1
     l = _check_index(l, "l", 0, L)
-    q = _check_index(q, "q", 0, layers[l])            # q = n_l is the bias
+    q = _check_index(q, "q", 0, layers[l])  # q = n_l is the bias
     if l == 0:
         return "l0"
     if q == layers[l]:
@@ -120,8 +125,10 @@ def draw_network(layers, k, i, j, l=None, ax=None, radius=0.28, legend=True, tit
     if l is not None:
         l = _check_index(l, "l", 0, L)
     if max(layers) > MAX_WIDTH:
-        raise ValueError(f"draw_network is for small networks (layers of at most {MAX_WIDTH} neurons), "
-                         f"got {list(layers)}")
+        raise ValueError(
+            f"draw_network is for small networks (layers of at most {MAX_WIDTH} neurons), "
+            f"got {list(layers)}"
+        )
     if ax is None:
         width = 1.6 * L + 1.5 + (4.2 if legend else 0)
         height = max(max(layers) + 1, 3) * 0.62 + 0.8
@@ -136,10 +143,18 @@ def draw_network(layers, k, i, j, l=None, ax=None, radius=0.28, legend=True, tit
                 ax.plot([x0, x1], [y0, y1], color="#B0B0B0", linewidth=0.5, zorder=1)
     (x0, y0), (x1, y1) = pos[k, i], pos[k + 1, j]
     ax.plot([x0, x1], [y0, y1], color="#CC0066", linewidth=3.0, zorder=2, solid_capstyle="round")
-    ax.annotate(rf"$w^{{{k}}}_{{{i}{j}}}$" if max(i, j) < 10 else rf"$w^{{{k}}}_{{{i},{j}}}$",
-                ((x0 + x1) / 2, (y0 + y1) / 2), xytext=(0, 7), textcoords="offset points",
-                ha="center", va="bottom", color="#CC0066", fontsize=11, zorder=5,
-                bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
+    ax.annotate(
+        rf"$w^{{{k}}}_{{{i}{j}}}$" if max(i, j) < 10 else rf"$w^{{{k}}}_{{{i},{j}}}$",
+        ((x0 + x1) / 2, (y0 + y1) / 2),
+        xytext=(0, 7),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        color="#CC0066",
+        fontsize=11,
+        zorder=5,
+        bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8),
+    )
 
     # neurons
     for (m, q), (x, y) in pos.items():
@@ -148,8 +163,17 @@ def draw_network(layers, k, i, j, l=None, ax=None, radius=0.28, legend=True, tit
             face = CASE_COLORS[dadw_case(layers, m, q, k, i, j)]
         else:
             face = "#FAFAFA"
-        ax.add_patch(Circle((x, y), radius, facecolor=face, edgecolor="#333333",
-                            linewidth=1.0, linestyle="--" if is_bias else "-", zorder=3))
+        ax.add_patch(
+            Circle(
+                (x, y),
+                radius,
+                facecolor=face,
+                edgecolor="#333333",
+                linewidth=1.0,
+                linestyle="--" if is_bias else "-",
+                zorder=3,
+            )
+        )
         if is_bias:
             ax.text(x, y, "1", ha="center", va="center", fontsize=8, zorder=4)
     ys = [y for _, y in pos.values()]
@@ -163,13 +187,39 @@ def draw_network(layers, k, i, j, l=None, ax=None, radius=0.28, legend=True, tit
     ax.set_ylim(min(ys) - 1.6, max(ys) + 0.6)
     if title:
         where = "every layer l" if l is None else f"layer l = {l}"
-        ax.set_title(rf"$\partial a^l_q/\partial w^{{{k}}}_{{{i}{j}}}$ for {where}  (non-zero cases × $g'(h^l_q)$)",
-                     fontsize=10)
+        ax.set_title(
+            rf"$\partial a^l_q/\partial w^{{{k}}}_{{{i}{j}}}$ for {where}  (non-zero cases × $g'(h^l_q)$)",
+            fontsize=10,
+        )
     if legend:
-        handles = [Line2D([], [], marker="o", linestyle="", markersize=10, markerfacecolor=CASE_COLORS[c],
-                          markeredgecolor="#333333", label=CASE_LABELS[c]) for c in CASES]
-        handles.append(Line2D([], [], marker="o", linestyle="", markersize=10, markerfacecolor="white",
-                              markeredgecolor="#333333", markeredgewidth=1.0, label="bias neuron (a = 1), dashed",
-                              fillstyle="full"))
-        ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+        handles = [
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markersize=10,
+                markerfacecolor=CASE_COLORS[c],
+                markeredgecolor="#333333",
+                label=CASE_LABELS[c],
+            )
+            for c in CASES
+        ]
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markersize=10,
+                markerfacecolor="white",
+                markeredgecolor="#333333",
+                markeredgewidth=1.0,
+                label="bias neuron (a = 1), dashed",
+                fillstyle="full",
+            )
+        )
+        ax.legend(
+            handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8
+        )
     return ax

@@ -8,6 +8,7 @@ claim "A beats B" is made only when ``clearly_apart(A, B)`` holds: the
 means differ by more than ``k`` (default 2) standard errors of their
 difference, sqrt(sd_A^2 / n_A + sd_B^2 / n_B).
 """
+
 import math
 
 import numpy as np
@@ -101,9 +102,17 @@ def run_seeds(make_net, seeds, train_split, test_split, **config):
         net = make_net(seed)
         history = train(net, train_split, test_split, **{"progress": False, **config})
         train_loss, train_acc = final_figures(net, train_split)
-        runs.append({"seed": seed, "net": net, "history": history, "train_loss": train_loss,
-                     "train_accuracy": train_acc, "test_loss": history.test_loss[-1],
-                     "test_accuracy": history.test_accuracy[-1] if history.test_accuracy else None})
+        runs.append(
+            {
+                "seed": seed,
+                "net": net,
+                "history": history,
+                "train_loss": train_loss,
+                "train_accuracy": train_acc,
+                "test_loss": history.test_loss[-1],
+                "test_accuracy": history.test_accuracy[-1] if history.test_accuracy else None,
+            }
+        )
     return runs
 
 

@@ -35,6 +35,7 @@ All randomness comes from one ``numpy.random.Generator`` seeded by ``seed``,
 so a run with a fixed number of generations is reproducible bit for bit; a
 ``time_limit_s`` stops the run before a generation that would overrun it.
 """
+
 import contextlib
 import dataclasses
 import time
@@ -42,7 +43,7 @@ import time
 import numpy as np
 
 from .._checks import check_array, check_layers, check_positive
-from ..nets.base import layer_shapes, n_params
+from ..nets.base import layer_shapes
 
 FITNESS = ("accuracy", "neg_loss")
 SELECTION = ("tournament", "truncation", "roulette")
@@ -50,9 +51,20 @@ CROSSOVER = ("uniform", "one_point")
 REPLACEMENT = ("generational", "plus")
 
 #: de Mayo (2021)'s genetic algorithm (shared/article/README.md); mutation_sigma is ours (not stated there)
-ARTICLE_SETTING = dict(population=8, fitness="accuracy", batch_size=10, selection="roulette",
-                       parent_pool=0.5, crossover="uniform", crossover_rate=0.7, mutation_rate=0.005,
-                       mutation_sigma=0.1, replacement="plus", offspring=8, elite=0)
+ARTICLE_SETTING = dict(
+    population=8,
+    fitness="accuracy",
+    batch_size=10,
+    selection="roulette",
+    parent_pool=0.5,
+    crossover="uniform",
+    crossover_rate=0.7,
+    mutation_rate=0.005,
+    mutation_sigma=0.1,
+    replacement="plus",
+    offspring=8,
+    elite=0,
+)
 
 
 @dataclasses.dataclass
@@ -63,13 +75,13 @@ class GAResult:
     best_params: np.ndarray
     best_fitness: float
     generations: int
-    stopped_by: str                   # "generations" or "time_limit"
+    stopped_by: str  # "generations" or "time_limit"
     seconds: float
-    best: list = dataclasses.field(default_factory=list)            # best fitness
-    mean: list = dataclasses.field(default_factory=list)            # mean fitness
-    best_accuracy: list = dataclasses.field(default_factory=list)   # of the fittest
-    best_loss: list = dataclasses.field(default_factory=list)       # of the fittest
-    elapsed: list = dataclasses.field(default_factory=list)         # seconds so far
+    best: list = dataclasses.field(default_factory=list)  # best fitness
+    mean: list = dataclasses.field(default_factory=list)  # mean fitness
+    best_accuracy: list = dataclasses.field(default_factory=list)  # of the fittest
+    best_loss: list = dataclasses.field(default_factory=list)  # of the fittest
+    elapsed: list = dataclasses.field(default_factory=list)  # seconds so far
     config: dict = dataclasses.field(default_factory=dict)
 
     def network(self, cls=None, dtype="float32"):
@@ -79,8 +91,10 @@ class GAResult:
         return cls(self.layers, params=self.best_params, dtype=dtype)
 
     def __repr__(self):
-        return (f"GAResult({self.generations} generations in {self.seconds:.1f} s, "
-                f"stopped by {self.stopped_by}, best fitness {self.best_fitness:.4f})")
+        return (
+            f"GAResult({self.generations} generations in {self.seconds:.1f} s, "
+            f"stopped by {self.stopped_by}, best fitness {self.best_fitness:.4f})"
+        )
 
 
 def _slices(layers):
@@ -108,12 +122,12 @@ def _forward_layers(pop, a, layers, P):
             stacked = np.ascontiguousarray(w[:, :-1].transpose(1, 0, 2)).reshape(rows - 1, P * cols)
             h = (a @ stacked).reshape(a.shape[0], P, cols).transpose(1, 0, 2)
         else:
-            h = np.matmul(a, w[:, :-1])                 # (P, n, n_k) @ (P, n_k, n_{k+1})
+            h = np.matmul(a, w[:, :-1])  # (P, n, n_k) @ (P, n_k, n_{k+1})
         h += w[:, -1][:, None, :]
         np.negative(h, out=h)
         np.exp(h, out=h)
         h += 1
-        np.reciprocal(h, out=h)                         # sigmoid; exp overflow gives 1/inf = 0
+        np.reciprocal(h, out=h)  # sigmoid; exp overflow gives 1/inf = 0
         a = h
     return a
 
@@ -141,7 +155,7 @@ def _init_population(rng, layers, population, dtype):
 
 def _select(rng, fitness, n, selection, tournament_size, truncation, parent_pool=1.0):
     """Indices of ``n`` parents, drawn among the best ``parent_pool`` fraction."""
-    pool = np.argsort(-fitness, kind="stable")[:max(1, int(round(parent_pool * fitness.shape[0])))]
+    pool = np.argsort(-fitness, kind="stable")[: max(1, int(round(parent_pool * fitness.shape[0])))]
     return pool[_select_in(rng, fitness[pool], n, selection, tournament_size, truncation)]
 
 
@@ -150,19 +164,23 @@ def _select_in(rng, fitness, n, selection, tournament_size, truncation):
     if selection == "roulette":
         weight = fitness - fitness.min()
         total = weight.sum()
-        p = weight / total if total > 0 else None          # all equal: uniform
+        p = weight / total if total > 0 else None  # all equal: uniform
         return rng.choice(P, size=n, p=p)
     if selection == "tournament":
         entrants = rng.integers(0, P, size=(n, tournament_size))
         winners = np.argmax(fitness[entrants], axis=1)
         return entrants[np.arange(n), winners]
     order = np.argsort(-fitness, kind="stable")
-    top = order[:max(1, int(round(truncation * P)))]
+    top = order[: max(1, int(round(truncation * P)))]
     return top[rng.integers(0, top.size, size=n)]
 
 
 def _check_int(value, name, lo):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < lo:
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or value < lo
+    ):
         raise ValueError(f"{name} must be an int >= {lo}, got {value!r}")
     return int(value)
 
@@ -177,17 +195,23 @@ def _check_fraction(value, name):
 def _check_data(layers, x, labels, dtype):
     layers = check_layers(layers)
     if len(layers) < 2 or layers[-1] < 2:
-        raise ValueError(f"the output layer must have at least 2 classes, got layers {list(layers)}")
+        raise ValueError(
+            f"the output layer must have at least 2 classes, got layers {list(layers)}"
+        )
     if dtype not in ("float32", "float64"):
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     x = check_array(x, "x", layers[0], dtype)
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.shape[0] != x.shape[0]:
-        raise ValueError(f"labels must be 1-D with one label per row of x ({x.shape[0]}), got shape {labels.shape}")
+        raise ValueError(
+            f"labels must be 1-D with one label per row of x ({x.shape[0]}), got shape {labels.shape}"
+        )
     if not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
     if labels.min() < 0 or labels.max() >= layers[-1]:
-        raise ValueError(f"labels must lie in [0, {layers[-1]}), got [{labels.min()}, {labels.max()}]")
+        raise ValueError(
+            f"labels must lie in [0, {layers[-1]}), got [{labels.min()}, {labels.max()}]"
+        )
     return layers, x, labels.astype(np.int64)
 
 
@@ -196,14 +220,20 @@ def _check_config(c, n_samples):
     c["population"] = _check_int(c["population"], "population", 2)
     c["elite"] = _check_int(c["elite"], "elite", 0)
     if c["elite"] >= c["population"]:
-        raise ValueError(f"elite ({c['elite']}) must be smaller than population ({c['population']})")
+        raise ValueError(
+            f"elite ({c['elite']}) must be smaller than population ({c['population']})"
+        )
     c["tournament_size"] = _check_int(c["tournament_size"], "tournament_size", 1)
     if c["time_limit_s"] is not None:
         c["time_limit_s"] = check_positive(c["time_limit_s"], "time_limit_s")
     if c["batch_size"] is not None:
         c["batch_size"] = min(_check_int(c["batch_size"], "batch_size", 1), n_samples)
-    for key, allowed in (("fitness", FITNESS), ("selection", SELECTION), ("crossover", CROSSOVER),
-                         ("replacement", REPLACEMENT)):
+    for key, allowed in (
+        ("fitness", FITNESS),
+        ("selection", SELECTION),
+        ("crossover", CROSSOVER),
+        ("replacement", REPLACEMENT),
+    ):
         if c[key] not in allowed:
             raise ValueError(f"{key} must be one of {allowed}, got {c[key]!r}")
     for key in ("truncation", "parent_pool", "crossover_rate", "mutation_rate"):
@@ -212,22 +242,28 @@ def _check_config(c, n_samples):
         if c[key] == 0:
             raise ValueError(f"{key} must be > 0")
     c["mutation_sigma"] = check_positive(c["mutation_sigma"], "mutation_sigma", allow_zero=True)
-    default_offspring = c["population"] - c["elite"] if c["replacement"] == "generational" else c["population"]
-    c["offspring"] = _check_int(c["offspring"] if c["offspring"] is not None else default_offspring,
-                                "offspring", 1)
+    default_offspring = (
+        c["population"] - c["elite"] if c["replacement"] == "generational" else c["population"]
+    )
+    c["offspring"] = _check_int(
+        c["offspring"] if c["offspring"] is not None else default_offspring, "offspring", 1
+    )
     if c["replacement"] == "generational" and c["offspring"] != c["population"] - c["elite"]:
-        raise ValueError(f"with replacement='generational', offspring must be population - elite "
-                         f"({c['population'] - c['elite']}); use replacement='plus' for another count")
+        raise ValueError(
+            f"with replacement='generational', offspring must be population - elite "
+            f"({c['population'] - c['elite']}); use replacement='plus' for another count"
+        )
     return c
 
 
 def _children(rng, pop, fit, c):
     """``c["offspring"]`` new individuals: selection, crossover and mutation (steps 3-5)."""
     n, D = c["offspring"], pop.shape[1]
-    parents = _select(rng, fit, 2 * n, c["selection"], c["tournament_size"], c["truncation"],
-                      c["parent_pool"])
+    parents = _select(
+        rng, fit, 2 * n, c["selection"], c["tournament_size"], c["truncation"], c["parent_pool"]
+    )
     p1, p2 = pop[parents[:n]], pop[parents[n:]]
-    if c["crossover"] == "uniform":                 # one random bit per gene
+    if c["crossover"] == "uniform":  # one random bit per gene
         bits = np.frombuffer(rng.bytes(n * ((D + 7) // 8)), dtype=np.uint8)
         take2 = np.unpackbits(bits.reshape(n, -1), axis=1, count=D).astype(bool)
     else:
@@ -266,14 +302,18 @@ def _blas_limit(threads):
     if threads is None:
         return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits
+
     return threadpool_limits(threads, user_api="blas")
 
 
 def _evolve(rng, pop, x, labels, targets, layers, c, generations, result, bar, t0):
     """The generations of ``run_ga``; fills ``result`` in place."""
     for g in range(generations):
-        idx = (slice(None) if c["batch_size"] is None
-               else rng.choice(x.shape[0], size=c["batch_size"], replace=False))
+        idx = (
+            slice(None)
+            if c["batch_size"] is None
+            else rng.choice(x.shape[0], size=c["batch_size"], replace=False)
+        )
         batch = (x[idx], labels[idx], targets[idx])
         fit, acc, loss = _fitness(pop, batch, layers, c)
         best = _record(result, fit, acc, loss, pop, time.perf_counter() - t0)
@@ -288,18 +328,39 @@ def _evolve(rng, pop, x, labels, targets, layers, c, generations, result, bar, t
             return
         children = _children(rng, pop, fit, c)
         if c["replacement"] == "generational":
-            pop = np.concatenate([pop[np.argsort(-fit, kind="stable")[:c["elite"]]], children])
-        else:                                   # parents and children compete on this batch
+            pop = np.concatenate([pop[np.argsort(-fit, kind="stable")[: c["elite"]]], children])
+        else:  # parents and children compete on this batch
             merged = np.concatenate([pop, children])
             merged_fit = np.concatenate([fit, _fitness(children, batch, layers, c)[0]])
-            pop = merged[np.argsort(-merged_fit, kind="stable")[:c["population"]]]
+            pop = merged[np.argsort(-merged_fit, kind="stable")[: c["population"]]]
 
 
-def run_ga(layers, x, labels, generations=100, population=100, *, time_limit_s=None, seed=None,
-           fitness="accuracy", batch_size=None, selection="tournament", tournament_size=3,
-           truncation=0.2, parent_pool=1.0, crossover="uniform", crossover_rate=0.9,
-           mutation_rate=0.05, mutation_sigma=0.1, elite=2, replacement="generational",
-           offspring=None, dtype="float32", blas_threads=1, progress=True):
+def run_ga(
+    layers,
+    x,
+    labels,
+    generations=100,
+    population=100,
+    *,
+    time_limit_s=None,
+    seed=None,
+    fitness="accuracy",
+    batch_size=None,
+    selection="tournament",
+    tournament_size=3,
+    truncation=0.2,
+    parent_pool=1.0,
+    crossover="uniform",
+    crossover_rate=0.9,
+    mutation_rate=0.05,
+    mutation_sigma=0.1,
+    elite=2,
+    replacement="generational",
+    offspring=None,
+    dtype="float32",
+    blas_threads=1,
+    progress=True,
+):
     """Evolve a population of parameter vectors for ``layers`` on ``(x, labels)``.
 
     ``x`` is the training subset ``(n, layers[0])`` and ``labels`` its integer
@@ -317,23 +378,45 @@ def run_ga(layers, x, labels, generations=100, population=100, *, time_limit_s=N
     generations = _check_int(generations, "generations", 1)
     if blas_threads is not None:
         blas_threads = _check_int(blas_threads, "blas_threads", 1)
-    c = _check_config(dict(population=population, fitness=fitness, batch_size=batch_size,
-                           selection=selection, tournament_size=tournament_size, truncation=truncation,
-                           parent_pool=parent_pool, crossover=crossover, crossover_rate=crossover_rate,
-                           mutation_rate=mutation_rate, mutation_sigma=mutation_sigma, elite=elite,
-                           replacement=replacement, offspring=offspring, time_limit_s=time_limit_s),
-                      x.shape[0])
+    c = _check_config(
+        dict(
+            population=population,
+            fitness=fitness,
+            batch_size=batch_size,
+            selection=selection,
+            tournament_size=tournament_size,
+            truncation=truncation,
+            parent_pool=parent_pool,
+            crossover=crossover,
+            crossover_rate=crossover_rate,
+            mutation_rate=mutation_rate,
+            mutation_sigma=mutation_sigma,
+            elite=elite,
+            replacement=replacement,
+            offspring=offspring,
+            time_limit_s=time_limit_s,
+        ),
+        x.shape[0],
+    )
     rng = np.random.default_rng(seed)
     pop = _init_population(rng, layers, c["population"], dtype)
     targets = np.zeros((x.shape[0], layers[-1]), dtype=dtype)
     targets[np.arange(x.shape[0]), labels] = 1
-    result = GAResult(layers=layers, best_params=pop[0].copy(), best_fitness=-np.inf, generations=0,
-                      stopped_by="generations", seconds=0.0,
-                      config=dict(c, seed=seed, dtype=dtype, max_generations=generations))
+    result = GAResult(
+        layers=layers,
+        best_params=pop[0].copy(),
+        best_fitness=-np.inf,
+        generations=0,
+        stopped_by="generations",
+        seconds=0.0,
+        config=dict(c, seed=seed, dtype=dtype, max_generations=generations),
+    )
     from .._progress import progress_enabled
+
     bar = None
     if progress_enabled(progress):
         from tqdm.auto import tqdm
+
         bar = tqdm(total=generations, desc="GA", unit="gen", leave=False, mininterval=1.0)
     t0 = time.perf_counter()
     try:

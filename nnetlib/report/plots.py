@@ -23,11 +23,11 @@ Only Matplotlib and NumPy are needed; nothing here imports pyplot before
 ``new_axes``/``image_grid`` are called, so importing the module is cheap and
 safe on a headless machine (the Agg backend works).
 """
+
 import numpy as np
 
 #: the fixed colour cycle (colour-blind friendly, Okabe-Ito order)
-COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
-          "#56B4E9", "#000000", "#F0E442")
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 
 #: rcParams set by ``use_style``
 STYLE = {
@@ -100,8 +100,19 @@ def _color(i):
     return COLORS[i % len(COLORS)]
 
 
-def plot_curves(ax, xs, ys_dict, xlabel=None, ylabel=None, title=None, article=None,
-                logy=False, markers=None, legend=True, bands=None):
+def plot_curves(
+    ax,
+    xs,
+    ys_dict,
+    xlabel=None,
+    ylabel=None,
+    title=None,
+    article=None,
+    logy=False,
+    markers=None,
+    legend=True,
+    bands=None,
+):
     """Curves ``ys_dict[name]`` against ``xs`` (02, 04, 05, 07, 08).
 
     ``xs`` is one sequence shared by every curve, or a dict with a sequence
@@ -141,8 +152,19 @@ def plot_curves(ax, xs, ys_dict, xlabel=None, ylabel=None, title=None, article=N
     return ax
 
 
-def bar_log(ax, labels, values, ylabel=None, title=None, annotate=True, fmt="{:.3g}",
-            colors=None, article=None, article_label="de Mayo (2021)", errors=None):
+def bar_log(
+    ax,
+    labels,
+    values,
+    ylabel=None,
+    title=None,
+    annotate=True,
+    fmt="{:.3g}",
+    colors=None,
+    article=None,
+    article_label="de Mayo (2021)",
+    errors=None,
+):
     """Bars of ``values`` on a log scale, one per label (01, 03, 06).
 
     ``annotate`` writes each value above its bar with ``fmt``.  ``article`` is
@@ -164,15 +186,29 @@ def bar_log(ax, labels, values, ylabel=None, title=None, annotate=True, fmt="{:.
         errors = np.asarray(errors, dtype=float)
         if errors.shape != values.shape:
             raise ValueError(f"{errors.size} errors for {values.size} values")
-        ax.errorbar(pos, values, yerr=np.minimum(errors, 0.99 * values), fmt="none", ecolor="k",
-                    capsize=3, linewidth=1)
+        ax.errorbar(
+            pos,
+            values,
+            yerr=np.minimum(errors, 0.99 * values),
+            fmt="none",
+            ecolor="k",
+            capsize=3,
+            linewidth=1,
+        )
     ax.set_yscale("log")
     ax.set_xticks(pos, labels)
     ax.grid(axis="x", visible=False)
     if annotate:
         for p, v in zip(pos, values):
-            ax.annotate(fmt.format(v), (p, v), xytext=(0, 2), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=8)
+            ax.annotate(
+                fmt.format(v),
+                (p, v),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
     if article is not None:
         article = np.asarray(article, dtype=float)
         if article.shape != values.shape:
@@ -188,8 +224,9 @@ def bar_log(ax, labels, values, ylabel=None, title=None, annotate=True, fmt="{:.
     return ax
 
 
-def seed_spread(ax, stats, article=None, ylabel=None, title=None, fmt="{:.3g}",
-                article_label="de Mayo (2021)"):
+def seed_spread(
+    ax, stats, article=None, ylabel=None, title=None, fmt="{:.3g}", article_label="de Mayo (2021)"
+):
     """Per variant: one dot per random seed, the mean ± sd as an error bar (04, 05, 07).
 
     ``stats`` is ``{name: stat}`` with stats from ``experiments.stat``;
@@ -211,8 +248,15 @@ def seed_spread(ax, stats, article=None, ylabel=None, title=None, fmt="{:.3g}",
     shown = False
     for i, name in enumerate(names):
         if article and name in article:
-            ax.hlines(article[name], i - 0.3, i + 0.3, colors="k", linestyles="--", linewidth=1.4,
-                      label=None if shown else article_label)
+            ax.hlines(
+                article[name],
+                i - 0.3,
+                i + 0.3,
+                colors="k",
+                linestyles="--",
+                linewidth=1.4,
+                label=None if shown else article_label,
+            )
             shown = True
     ax.set_xticks(range(len(names)), names)
     ax.set_xlim(-0.6, len(names) - 0.2)
@@ -223,8 +267,17 @@ def seed_spread(ax, stats, article=None, ylabel=None, title=None, fmt="{:.3g}",
     return ax
 
 
-def image_grid(images, nrows, ncols, shape=(28, 28), titles=None, symmetric=False,
-               cmap=None, size=1.0, suptitle=None):
+def image_grid(
+    images,
+    nrows,
+    ncols,
+    shape=(28, 28),
+    titles=None,
+    symmetric=False,
+    cmap=None,
+    size=1.0,
+    suptitle=None,
+):
     """Show ``images`` (rows of pixels, or 2-D images) on an nrows x ncols grid (04, 05, 07).
 
     ``symmetric`` centres the colour map on 0 (a diverging map, for weights
@@ -242,8 +295,9 @@ def image_grid(images, nrows, ncols, shape=(28, 28), titles=None, symmetric=Fals
         images = images.reshape((n,) + tuple(shape))
     if titles is not None and len(titles) != n:
         raise ValueError(f"{len(titles)} titles for {n} images")
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size + (0.3 if suptitle else 0)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(ncols * size, nrows * size + (0.3 if suptitle else 0)), squeeze=False
+    )
     for idx, ax in enumerate(axes.ravel()):
         ax.set_axis_off()
         if idx >= n:
@@ -267,8 +321,10 @@ def confusion_matrix(labels, predictions, n_classes=10):
     predictions = np.asarray(predictions, dtype=np.int64)
     if labels.shape != predictions.shape or labels.ndim != 1:
         raise ValueError("labels and predictions must be 1-D and of equal length")
-    if labels.size and (min(labels.min(), predictions.min()) < 0
-                        or max(labels.max(), predictions.max()) >= n_classes):
+    if labels.size and (
+        min(labels.min(), predictions.min()) < 0
+        or max(labels.max(), predictions.max()) >= n_classes
+    ):
         raise ValueError(f"classes must lie in [0, {n_classes})")
     cm = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(cm, (labels, predictions), 1)
@@ -298,14 +354,31 @@ def confusion_matrix_plot(ax, cm, class_names=None, normalize=False, annotate=Tr
             for c in range(n):
                 v = shown[r, c]
                 text = f"{v:.2f}" if normalize else f"{int(round(v))}"
-                ax.text(c, r, text, ha="center", va="center", fontsize=6 if n > 6 else 8,
-                        color="white" if v > 0.6 * top else "black")
+                ax.text(
+                    c,
+                    r,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=6 if n > 6 else 8,
+                    color="white" if v > 0.6 * top else "black",
+                )
     _label(ax, title=title)
     return ax
 
 
-def histogram(ax, values, log=True, bins=40, xlabel=None, ylabel="count", title=None,
-              label=None, color=None, vline=None):
+def histogram(
+    ax,
+    values,
+    log=True,
+    bins=40,
+    xlabel=None,
+    ylabel="count",
+    title=None,
+    label=None,
+    color=None,
+    vline=None,
+):
     """Histogram of ``values``; ``log=True`` uses log-spaced bins and a log x-axis (02).
 
     With ``log`` the values must be positive (zeros are dropped and counted in

@@ -26,7 +26,13 @@ QUICK_DIR = _ROOT / "report" / "quick" / "results"
 
 def quick():
     """True in classroom mode (``NNETLIB_QUICK`` set to anything but 0/false/no/empty)."""
-    return os.environ.get("NNETLIB_QUICK", "").strip().lower() not in ("", "0", "false", "no", "off")
+    return os.environ.get("NNETLIB_QUICK", "").strip().lower() not in (
+        "",
+        "0",
+        "false",
+        "no",
+        "off",
+    )
 
 
 def size(full, quick_value):
@@ -67,7 +73,9 @@ def save_results(name, results):
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"
     tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps({"quick": quick(), **_plain(results)}, indent=1, sort_keys=True) + "\n")
+    tmp.write_text(
+        json.dumps({"quick": quick(), **_plain(results)}, indent=1, sort_keys=True) + "\n"
+    )
     os.replace(tmp, path)
     return path
 
@@ -86,4 +94,5 @@ def load_results(name, folder=None):
             return json.loads(path.read_text())
     raise FileNotFoundError(
         f"no saved results {name!r} in {', '.join(str(p) for p in places)}: "
-        f"run the notebook that saves them (notebooks/{name}*.ipynb) first")
+        f"run the notebook that saves them (notebooks/{name}*.ipynb) first"
+    )

@@ -3,6 +3,7 @@
 A notebook times a call several times with ``repeat_seconds`` and prints
 ``describe(seconds)``: the median and the range, never a single best value.
 """
+
 import time
 
 import numpy as np
@@ -25,7 +26,12 @@ def summary(seconds, per=1):
     s = np.asarray(seconds, dtype=float).ravel() / per
     if s.size == 0:
         raise ValueError("seconds is empty: time at least one call")
-    return {"median": float(np.median(s)), "min": float(s.min()), "max": float(s.max()), "n": int(s.size)}
+    return {
+        "median": float(np.median(s)),
+        "min": float(s.min()),
+        "max": float(s.max()),
+        "n": int(s.size),
+    }
 
 
 def describe(seconds, per=1, scale=1.0, unit="s", fmt="{:.3g}"):

@@ -6,6 +6,7 @@ entries into seconds per batch over rounds (median, mean, sd), and
 notebook 06, run on the CPU).  Nothing here asserts a speed: timing targets
 live in ``make bench``.
 """
+
 import statistics
 import time
 
@@ -29,7 +30,9 @@ def batch_stat(entry):
     extrapolated from its single sample, like the bench's).
     """
     if not entry.get("raw"):
-        raise ValueError("entry has no raw timings: pass an entry of run_benchmark(...)['nets'][net]['impls']")
+        raise ValueError(
+            "entry has no raw timings: pass an entry of run_benchmark(...)['nets'][net]['impls']"
+        )
     per_sample = np.asarray(entry["raw"], dtype=float) / entry["samples"]
     return timing_stat(per_sample * 1000)
 
@@ -41,8 +44,10 @@ def time_steps(net, x, t, *, batches=6, repeats=5, batch_size=1000, lr=10.0, mom
     ``x`` must hold at least ``batches + 1`` batches.
     """
     if x.shape[0] < (batches + 1) * batch_size:
-        raise ValueError(f"x holds {x.shape[0]} samples; {batches} timed batches of {batch_size} "
-                         f"plus a warm-up need {(batches + 1) * batch_size}")
+        raise ValueError(
+            f"x holds {x.shape[0]} samples; {batches} timed batches of {batch_size} "
+            f"plus a warm-up need {(batches + 1) * batch_size}"
+        )
     per_round = []
     for _ in range(repeats):
         net.step(x[:batch_size], t[:batch_size], lr=lr, momentum=momentum)

@@ -6,11 +6,20 @@ outputs, a landing page, offline MathJax (:mod:`.build`).
 in order, in place or, in classroom mode, as copies in ``report/quick``
 (:mod:`.execute`).
 """
+
 from .build import build_site
 from .execute import execute, execution_order
 from .pages import Page, notebook_paths, read_page
 
-__all__ = ["build_site", "execute", "execution_order", "Page", "notebook_paths", "read_page", "main"]
+__all__ = [
+    "build_site",
+    "execute",
+    "execution_order",
+    "Page",
+    "notebook_paths",
+    "read_page",
+    "main",
+]
 
 
 def main(argv=None):

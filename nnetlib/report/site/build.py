@@ -6,6 +6,7 @@ links and no network resources), and ``index.html`` is the landing page
 (``templates/landing.html.j2``, figures from :mod:`.headline`). MathJax is
 copied into the folder, so the folder can be zipped and opened anywhere.
 """
+
 import datetime
 import os
 import pathlib
@@ -31,9 +32,11 @@ def mathjax_source():
     try:
         import jupyter_server_mathjax
     except ImportError:
-        raise ImportError("the HTML report ships MathJax from the pip package jupyter-server-mathjax: "
-                          "`pip install jupyter-server-mathjax` (make venv installs it with the "
-                          "report extra)") from None
+        raise ImportError(
+            "the HTML report ships MathJax from the pip package jupyter-server-mathjax: "
+            "`pip install jupyter-server-mathjax` (make venv installs it with the "
+            "report extra)"
+        ) from None
     return pathlib.Path(jupyter_server_mathjax.__file__).resolve().parent / "static"
 
 
@@ -46,10 +49,15 @@ def copy_mathjax(out):
     from importlib.metadata import version
 
     source, target = mathjax_source(), pathlib.Path(out) / MATHJAX_DIR
-    stamp, wanted = target / ".copied-from", f"jupyter-server-mathjax {version('jupyter-server-mathjax')}\n"
+    stamp, wanted = (
+        target / ".copied-from",
+        f"jupyter-server-mathjax {version('jupyter-server-mathjax')}\n",
+    )
     if stamp.is_file() and stamp.read_text() == wanted:
         return target
-    shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("localization"))
+    shutil.copytree(
+        source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("localization")
+    )
     stamp.write_text(wanted)
     return target
 
@@ -59,13 +67,21 @@ def provenance(command, repo=None):
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu
+            )
     except OSError:
         pass
-    machine = (f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}, "
-               f"Python {platform.python_version()}")
-    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": machine, "commit": git_commit(repo), "command": command}
+    machine = (
+        f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+    return {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine,
+        "commit": git_commit(repo),
+        "command": command,
+    }
 
 
 def git_commit(repo=None):
@@ -73,8 +89,10 @@ def git_commit(repo=None):
     repo = pathlib.Path(repo) if repo else TEMPLATES.parents[3]
 
     def git(*args):
-        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                              timeout=30, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=30, check=True
+        ).stdout.strip()
+
     try:
         commit = git("rev-parse", "--short=12", "HEAD")
         dirty = git("status", "--porcelain", "--untracked-files=no")
@@ -96,6 +114,7 @@ def rewrite_notebook_links(html, stems):
     def repl(match):
         stem, anchor = match.group(1), match.group(2) or ""
         return f'href="{stem}.html{anchor}"' if stem in stems else match.group(0)
+
     return pattern.sub(repl, html)
 
 
@@ -109,12 +128,16 @@ def write_pages(pages, out):
 
     exporter, stems, written = _exporter(), {p.stem for p in pages}, []
     for k, page in enumerate(pages):
-        site = {"mathjax": MATHJAX_URL, "css": CSS,
-                "prev": _neighbour(pages[k - 1]) if k else None,
-                "next": _neighbour(pages[k + 1]) if k + 1 < len(pages) else None}
+        site = {
+            "mathjax": MATHJAX_URL,
+            "css": CSS,
+            "prev": _neighbour(pages[k - 1]) if k else None,
+            "next": _neighbour(pages[k + 1]) if k + 1 < len(pages) else None,
+        }
         nb = nbformat.read(page.path, as_version=4)
         html, _ = exporter.from_notebook_node(
-            nb, resources={"site": site, "metadata": {"name": page.title}})
+            nb, resources={"site": site, "metadata": {"name": page.title}}
+        )
         target = out / page.html_name
         target.write_text(rewrite_notebook_links(html, stems), encoding="utf-8")
         written.append(target)
@@ -123,17 +146,28 @@ def write_pages(pages, out):
 
 def render_landing(pages, results, built, quick=False, results_label="notebooks/results"):
     """The HTML of ``index.html``."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
     by_stem = {p.stem: p for p in pages}
     return env.get_template("landing.html.j2").render(
-        title=TITLE, quick=quick, quick_stems=headline.quick_stems(results), pages=pages,
-        tables=headline.tables(results, by_stem), built=built,
-        code_url="https://github.com/mateosss/nnet", results_label=results_label,
-        site={"mathjax": MATHJAX_URL, "css": CSS})
+        title=TITLE,
+        quick=quick,
+        quick_stems=headline.quick_stems(results),
+        pages=pages,
+        tables=headline.tables(results, by_stem),
+        built=built,
+        code_url="https://github.com/mateosss/nnet",
+        results_label=results_label,
+        site={"mathjax": MATHJAX_URL, "css": CSS},
+    )
 
 
-def build_site(out, notebooks="notebooks", results=None, quick=False, command="make html", log=print):
+def build_site(
+    out, notebooks="notebooks", results=None, quick=False, command="make html", log=print
+):
     """Build the report in ``out`` from ``notebooks/*.ipynb`` and the JSON results in ``results``.
 
     ``results`` defaults to ``<notebooks>/results``. Returns the path of
@@ -153,8 +187,16 @@ def build_site(out, notebooks="notebooks", results=None, quick=False, command="m
     for stale in set(out.glob("*.html")) - set(written) - {out / "index.html"}:
         stale.unlink()
     index = out / "index.html"
-    index.write_text(render_landing(pages, headline.load_all(results), provenance(command, notebooks),
-                                    quick=quick, results_label=_label(results)), encoding="utf-8")
+    index.write_text(
+        render_landing(
+            pages,
+            headline.load_all(results),
+            provenance(command, notebooks),
+            quick=quick,
+            results_label=_label(results),
+        ),
+        encoding="utf-8",
+    )
     log(f"report: {len(pages)} notebook pages and {index.resolve()}")
     return index
 

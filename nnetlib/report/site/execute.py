@@ -11,6 +11,7 @@ Order: by name, so the ``00-*`` overview runs first, as the reader meets it
 (it reads the results that the last full run saved); it runs once more at the
 end, so that the stored overview shows the figures of this run.
 """
+
 import os
 import pathlib
 import time
@@ -57,7 +58,9 @@ def cell_seconds(nb):
         start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
         if start and end:
             parse = datetime.datetime.fromisoformat
-            total += (parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))).total_seconds()
+            total += (
+                parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))
+            ).total_seconds()
     return total
 
 
@@ -72,8 +75,12 @@ def run_one(path, target, timeout, kernel_name="python3"):
 
     start = time.perf_counter()
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
-                   resources={"metadata": {"path": str(path.parent.resolve())}}).execute()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=kernel_name,
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+    ).execute()
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     nbformat.write(nb, partial)
@@ -98,17 +105,23 @@ def execute(paths, quick=False, out="report/quick", timeout=1200, log=print):
     try:
         for path in paths:
             target = pathlib.Path(out) / path.name if quick else path
-            log(f"== executing {path}" + (f" -> {target} (NNETLIB_QUICK=1)" if quick else " (in place)"))
+            log(
+                f"== executing {path}"
+                + (f" -> {target} (NNETLIB_QUICK=1)" if quick else " (in place)")
+            )
             try:
                 times[path.name] = run_one(path, target, timeout)
             except Exception:
                 log(f"   {path.name}: FAILED, {target} left as it was")
                 raise
-            log(f"   {path.name}: {times[path.name][1]:.1f} s in cells, {times[path.name][0]:.1f} s in all")
+            log(
+                f"   {path.name}: {times[path.name][1]:.1f} s in cells, {times[path.name][0]:.1f} s in all"
+            )
     finally:
         _restore_env(old)
     mode = "classroom mode (NNETLIB_QUICK=1)" if quick else "full size"
-    log(f"notebook time, {mode}: {sum(c for _, c in times.values()):.1f} s in cells, "
-        f"{sum(t for t, _ in times.values()):.1f} s with kernel start-ups, {len(times)} notebooks")
+    log(
+        f"notebook time, {mode}: {sum(c for _, c in times.values()):.1f} s in cells, "
+        f"{sum(t for t, _ in times.values()):.1f} s with kernel start-ups, {len(times)} notebooks"
+    )
     return times
-

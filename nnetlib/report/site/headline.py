@@ -6,6 +6,7 @@ agreed between the notebook authors); the article's figures come from
 ``nnetlib.report.article``. A missing file or key shows as "not yet computed",
 never as a number typed in here.
 """
+
 import json
 import math
 import pathlib
@@ -107,68 +108,134 @@ def _source(stem, pages):
 
 
 def _training_table(results, pages, stem, key, title, printed, fmt, printed_fmt):
-    rows = [[Markup(escape(run)), _spread(_get(results, stem, key, run), fmt),
-             Markup(escape(printed_fmt(printed[run]))), _source(stem, pages)] for run in printed]
-    return {"title": title, "note": "", "rows": rows,
-            "header": ["run", "this report", "de Mayo (2021)", "notebook"]}
+    rows = [
+        [
+            Markup(escape(run)),
+            _spread(_get(results, stem, key, run), fmt),
+            Markup(escape(printed_fmt(printed[run]))),
+            _source(stem, pages),
+        ]
+        for run in printed
+    ]
+    return {
+        "title": title,
+        "note": "",
+        "rows": rows,
+        "header": ["run", "this report", "de Mayo (2021)", "notebook"],
+    }
 
 
 def _timing_table(results, pages):
     """Seconds per epoch here and in the article, each also divided by PyTorch's."""
     here = _get(results, "06-timing-table", "epoch_s") or {}
     threads = _get(results, "06-timing-table", "threads_N")
-    printed = {k: article.TIMING_TABLE[k].get(article.TIMING_COLUMNS[0]) for k in article.TIMING_TABLE}
+    printed = {
+        k: article.TIMING_TABLE[k].get(article.TIMING_COLUMNS[0]) for k in article.TIMING_TABLE
+    }
     printed_cy4 = article.TIMING_TABLE["cy"].get(article.TIMING_COLUMNS[2])
-    columns = [("py", "py", printed["py"]), ("np", "np", printed["np"]),
-               ("cy1", "cy, 1 thread", printed["cy"]),
-               ("cyN", f"cy, {threads if _number(threads) else 'N'} threads", printed_cy4),
-               ("torch", "torch", printed["tr"])]
+    columns = [
+        ("py", "py", printed["py"]),
+        ("np", "np", printed["np"]),
+        ("cy1", "cy, 1 thread", printed["cy"]),
+        ("cyN", f"cy, {threads if _number(threads) else 'N'} threads", printed_cy4),
+        ("torch", "torch", printed["tr"]),
+    ]
     torch_here = _central(here.get("torch"))
     rows = []
     for key, label, theirs in columns:
         mine = here.get(key)
-        rows.append([
-            Markup(escape(label)),
-            _spread(mine, secs),
-            _spread(_central(mine) / torch_here, ratio) if _central(mine) and torch_here else MISSING,
-            Markup(escape(secs(theirs))) if theirs else "—",
-            Markup(escape(ratio(theirs / printed["tr"]))) if theirs else "—",
-        ])
+        rows.append(
+            [
+                Markup(escape(label)),
+                _spread(mine, secs),
+                _spread(_central(mine) / torch_here, ratio)
+                if _central(mine) and torch_here
+                else MISSING,
+                Markup(escape(secs(theirs))) if theirs else "—",
+                Markup(escape(ratio(theirs / printed["tr"]))) if theirs else "—",
+            ]
+        )
     measured = article.MEASURED_HERE_BATCH_S
-    note = ("Seconds per epoch of the classifier 784-16-16-10 (60,000 samples, batch 1000), and the same "
-            "divided by PyTorch's. The article's column is its i7-7700HQ (its cy with 4 threads in the "
-            f"threads row). Its own code, timed on this project's machine, takes {measured['cy']:g} s (cy) "
-            f"and {measured['np']:g} s (np) for one batch of 1000, close to the figures it prints per "
-            f"epoch. Source: {_source('06-timing-table', pages)}.")
-    return {"title": "Training time of one epoch", "note": Markup(note), "rows": rows,
-            "header": ["version", "this report", "÷ torch", "de Mayo (2021)", "÷ torch"]}
+    note = (
+        "Seconds per epoch of the classifier 784-16-16-10 (60,000 samples, batch 1000), and the same "
+        "divided by PyTorch's. The article's column is its i7-7700HQ (its cy with 4 threads in the "
+        f"threads row). Its own code, timed on this project's machine, takes {measured['cy']:g} s (cy) "
+        f"and {measured['np']:g} s (np) for one batch of 1000, close to the figures it prints per "
+        f"epoch. Source: {_source('06-timing-table', pages)}."
+    )
+    return {
+        "title": "Training time of one epoch",
+        "note": Markup(note),
+        "rows": rows,
+        "header": ["version", "this report", "÷ torch", "de Mayo (2021)", "÷ torch"],
+    }
 
 
 def _gradient_table(results, pages):
     checks = [
-        ("01-derivation", "eq1_rel_vs_autograd", "eq. (1) by frontprop vs PyTorch autograd, relative difference"),
-        ("02-gradient-checks", "impl_max_rel_vs_torch", "PyNet, NpNet, CyNet vs PyTorch autograd, max relative difference"),
-        ("02-gradient-checks", "mnist_fd_max_abs", "MNIST classifier vs central differences, max absolute difference"),
-        ("08-beyond", "autodiff_max_abs_diff", "frontprop vs torch.func.jacfwd / jvp, max absolute difference"),
+        (
+            "01-derivation",
+            "eq1_rel_vs_autograd",
+            "eq. (1) by frontprop vs PyTorch autograd, relative difference",
+        ),
+        (
+            "02-gradient-checks",
+            "impl_max_rel_vs_torch",
+            "PyNet, NpNet, CyNet vs PyTorch autograd, max relative difference",
+        ),
+        (
+            "02-gradient-checks",
+            "mnist_fd_max_abs",
+            "MNIST classifier vs central differences, max absolute difference",
+        ),
+        (
+            "08-beyond",
+            "autodiff_max_abs_diff",
+            "frontprop vs torch.func.jacfwd / jvp, max absolute difference",
+        ),
     ]
-    rows = [[Markup(escape(label)), _spread(_get(results, stem, key), sci), _source(stem, pages)]
-            for stem, key, label in checks]
-    return {"title": "Gradient agreement with autograd", "note": "", "rows": rows,
-            "header": ["check", "this report", "notebook"]}
+    rows = [
+        [Markup(escape(label)), _spread(_get(results, stem, key), sci), _source(stem, pages)]
+        for stem, key, label in checks
+    ]
+    return {
+        "title": "Gradient agreement with autograd",
+        "note": "",
+        "rows": rows,
+        "header": ["check", "this report", "notebook"],
+    }
 
 
 def _beyond_table(results, pages):
     rows = [
-        ["genetic algorithm, the article's settings", "07-genetic-algorithm",
-         "article_setting_test_accuracy", f"below {printed_pct(article.GA_MAX_ACCURACY)}"],
+        [
+            "genetic algorithm, the article's settings",
+            "07-genetic-algorithm",
+            "article_setting_test_accuracy",
+            f"below {printed_pct(article.GA_MAX_ACCURACY)}",
+        ],
         ["genetic algorithm, this report's", "07-genetic-algorithm", "ours_test_accuracy", "—"],
-        ["softmax, cross-entropy and Adam (future work in the article)", "08-beyond",
-         "crossentropy_adam_test_accuracy", "—"],
+        [
+            "softmax, cross-entropy and Adam (future work in the article)",
+            "08-beyond",
+            "crossentropy_adam_test_accuracy",
+            "—",
+        ],
     ]
-    return {"title": "Classifier test accuracy: without gradients, and beyond the article's recipe",
-            "note": "", "header": ["run", "this report", "de Mayo (2021)", "notebook"],
-            "rows": [[Markup(escape(label)), _spread(_get(results, stem, key), pct),
-                      Markup(escape(printed)), _source(stem, pages)] for label, stem, key, printed in rows]}
+    return {
+        "title": "Classifier test accuracy: without gradients, and beyond the article's recipe",
+        "note": "",
+        "header": ["run", "this report", "de Mayo (2021)", "notebook"],
+        "rows": [
+            [
+                Markup(escape(label)),
+                _spread(_get(results, stem, key), pct),
+                Markup(escape(printed)),
+                _source(stem, pages),
+            ]
+            for label, stem, key, printed in rows
+        ],
+    }
 
 
 def tables(results, pages):
@@ -178,12 +245,26 @@ def tables(results, pages):
     :class:`~nnetlib.report.site.pages.Page` (for the links to the source).
     """
     return [
-        _training_table(results, pages, "04-mnist-classifier", "test_accuracy",
-                        "MNIST classifier 784-16-16-10: test accuracy after 16 epochs",
-                        article.CLASSIFIER_ACCURACY, pct, printed_pct),
-        _training_table(results, pages, "05-mnist-autoencoder", "test_mse",
-                        "MNIST autoencoder 784-64-784: test MSE after 16 epochs",
-                        article.AUTOENCODER_MSE, mse, "{:g}".format),
+        _training_table(
+            results,
+            pages,
+            "04-mnist-classifier",
+            "test_accuracy",
+            "MNIST classifier 784-16-16-10: test accuracy after 16 epochs",
+            article.CLASSIFIER_ACCURACY,
+            pct,
+            printed_pct,
+        ),
+        _training_table(
+            results,
+            pages,
+            "05-mnist-autoencoder",
+            "test_mse",
+            "MNIST autoencoder 784-64-784: test MSE after 16 epochs",
+            article.AUTOENCODER_MSE,
+            mse,
+            "{:g}".format,
+        ),
         _timing_table(results, pages),
         _gradient_table(results, pages),
         _beyond_table(results, pages),

@@ -5,6 +5,7 @@ frontpropagation"); its summary is the notebook metadata ``summary`` if set,
 else the first paragraph after that heading that is not the citation of the
 article (every notebook opens with it), cut to about one line.
 """
+
 import dataclasses
 import pathlib
 import re
@@ -78,13 +79,13 @@ def _paragraphs(source):
 def _shorten(text, limit=SUMMARY_CHARS):
     """``text`` cut at the last sentence end before ``limit`` (else at a word, with an ellipsis)."""
     if len(text) <= limit:
-        return re.sub(r":$", ".", text)      # a lead-in to a list reads as a sentence
+        return re.sub(r":$", ".", text)  # a lead-in to a list reads as a sentence
     ends = [m.start() + 1 for m in _SENTENCE_END.finditer(text) if m.start() < limit]
     if ends:
-        return text[:ends[-1]].rstrip(":").rstrip() + ("." if text[ends[-1] - 1] == ":" else "")
+        return text[: ends[-1]].rstrip(":").rstrip() + ("." if text[ends[-1] - 1] == ":" else "")
     cut = text[:limit].rsplit(" ", 1)[0]
-    if cut.count("$") % 2:               # never cut inside inline math
-        cut = cut[:cut.rfind("$")].rstrip()
+    if cut.count("$") % 2:  # never cut inside inline math
+        cut = cut[: cut.rfind("$")].rstrip()
     return cut + " …"
 
 
