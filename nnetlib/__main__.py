@@ -72,7 +72,12 @@ def build_parser():
         "missing or damaged, with what was searched and how to get the files.",
     )
     data.add_argument("--no-download", action="store_true", help="do not download missing files")
+    _add_bench_parser(commands)
+    return parser
 
+
+def _add_bench_parser(commands):
+    """The ``bench`` command and its options (nnetlib/bench/)."""
     bench = commands.add_parser(
         "bench",
         help="time an epoch of every implementation (de Mayo (2021)'s table)",
@@ -89,30 +94,13 @@ def build_parser():
     bench.add_argument(
         "--json", metavar="PATH", help="also write all raw times, medians, ratios and metadata"
     )
-    bench.add_argument(
-        "--repeats",
-        type=_positive_int,
-        metavar="N",
-        help="interleaved rounds per implementation (default 5; --quick: 2)",
-    )
-    bench.add_argument(
-        "--threads",
-        type=_positive_int,
-        metavar="N",
-        help="thread count of the ×N columns (default: the cores available)",
-    )
-    bench.add_argument(
-        "--batches",
-        type=_positive_int,
-        metavar="N",
-        help="batches timed per measurement (default 10; --quick: 2)",
-    )
-    bench.add_argument(
-        "--py-samples",
-        type=_positive_int,
-        metavar="N",
-        help="samples per PyNet measurement (default 2, 1 for big nets; --quick: 1)",
-    )
+    for flag, text in (
+        ("--repeats", "interleaved rounds per implementation (default 5; --quick: 2)"),
+        ("--threads", "thread count of the ×N columns (default: the cores available)"),
+        ("--batches", "batches timed per measurement (default 10; --quick: 2)"),
+        ("--py-samples", "samples per PyNet measurement (default 2, 1 for big nets; --quick: 1)"),
+    ):
+        bench.add_argument(flag, type=_positive_int, metavar="N", help=text)
     bench.add_argument(
         "--batch-size",
         type=_positive_int,
@@ -157,7 +145,6 @@ def build_parser():
     )
     bench.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    return parser
 
 
 def main(argv=None):

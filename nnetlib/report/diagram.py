@@ -117,8 +117,6 @@ def draw_network(layers, k, i, j, l=None, ax=None, radius=0.28, legend=True, tit
     in all.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Circle
 
     layers, k, i, j = _check_weight(layers, k, i, j)
     L = len(layers) - 1
@@ -134,9 +132,28 @@ def draw_network(layers, k, i, j, l=None, ax=None, radius=0.28, legend=True, tit
         height = max(max(layers) + 1, 3) * 0.62 + 0.8
         _, ax = plt.subplots(figsize=(width, height))
     pos = _positions(layers)
+    _draw_edges(ax, layers, pos, k, i, j)
+    ys = _draw_neurons(ax, layers, pos, k, i, j, l, radius)
 
-    # edges: every neuron of layer m (bias included) to every real neuron of m + 1
-    for m in range(L):
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_xlim(-0.6, 1.6 * L + 0.6)
+    ax.set_ylim(min(ys) - 1.6, max(ys) + 0.6)
+    if title:
+        where = "every layer l" if l is None else f"layer l = {l}"
+        ax.set_title(
+            rf"$\partial a^l_q/\partial w^{{{k}}}_{{{i}{j}}}$ for {where}  (non-zero cases × $g'(h^l_q)$)",
+            fontsize=10,
+        )
+    if legend:
+        _draw_legend(ax)
+    return ax
+
+
+def _draw_edges(ax, layers, pos, k, i, j):
+    """Every neuron of layer m (bias included) to every real neuron of m + 1;
+    w^k_ij thick and labelled."""
+    for m in range(len(layers) - 1):
         for a in range(layers[m] + 1):
             for b in range(layers[m + 1]):
                 (x0, y0), (x1, y1) = pos[m, a], pos[m + 1, b]
@@ -156,7 +173,12 @@ def draw_network(layers, k, i, j, l=None, ax=None, radius=0.28, legend=True, tit
         bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8),
     )
 
-    # neurons
+
+def _draw_neurons(ax, layers, pos, k, i, j, l, radius):
+    """One circle per neuron, coloured by its case of eq. (2); returns the y coordinates."""
+    from matplotlib.patches import Circle
+
+    L = len(layers) - 1
     for (m, q), (x, y) in pos.items():
         is_bias = q == layers[m]
         if l is None or m == l:
@@ -180,46 +202,40 @@ def draw_network(layers, k, i, j, l=None, ax=None, radius=0.28, legend=True, tit
     for m in range(L + 1):
         label = "input" if m == 0 else ("output" if m == L else "hidden")
         ax.text(m * 1.6, min(ys) - 0.55, f"layer {m}\n({label})", ha="center", va="top", fontsize=8)
+    return ys
 
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    ax.set_xlim(-0.6, 1.6 * L + 0.6)
-    ax.set_ylim(min(ys) - 1.6, max(ys) + 0.6)
-    if title:
-        where = "every layer l" if l is None else f"layer l = {l}"
-        ax.set_title(
-            rf"$\partial a^l_q/\partial w^{{{k}}}_{{{i}{j}}}$ for {where}  (non-zero cases × $g'(h^l_q)$)",
-            fontsize=10,
+
+def _draw_legend(ax):
+    """The cases' colours, and the bias neuron's dashed outline."""
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markersize=10,
+            markerfacecolor=CASE_COLORS[c],
+            markeredgecolor="#333333",
+            label=CASE_LABELS[c],
         )
-    if legend:
-        handles = [
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="",
-                markersize=10,
-                markerfacecolor=CASE_COLORS[c],
-                markeredgecolor="#333333",
-                label=CASE_LABELS[c],
-            )
-            for c in CASES
-        ]
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="",
-                markersize=10,
-                markerfacecolor="white",
-                markeredgecolor="#333333",
-                markeredgewidth=1.0,
-                label="bias neuron (a = 1), dashed",
-                fillstyle="full",
-            )
+        for c in CASES
+    ]
+    handles.append(
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markersize=10,
+            markerfacecolor="white",
+            markeredgecolor="#333333",
+            markeredgewidth=1.0,
+            label="bias neuron (a = 1), dashed",
+            fillstyle="full",
         )
-        ax.legend(
-            handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8
-        )
-    return ax
+    )
+    ax.legend(
+        handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8
+    )
