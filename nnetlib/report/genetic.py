@@ -43,6 +43,7 @@ import time
 import numpy as np
 
 from .._checks import check_array, check_layers, check_positive
+from .._progress import progress_bar
 from ..nets.base import layer_shapes
 
 FITNESS = ("accuracy", "neg_loss")
@@ -335,6 +336,12 @@ def _evolve(rng, pop, x, labels, targets, layers, c, generations, result, bar, t
             pop = merged[np.argsort(-merged_fit, kind="stable")[: c["population"]]]
 
 
+#: the operator settings of ``run_ga`` that ``_check_config`` validates
+_CONFIG_KEYS = ("population", "fitness", "batch_size", "selection", "tournament_size", "truncation",
+                "parent_pool", "crossover", "crossover_rate", "mutation_rate", "mutation_sigma",
+                "elite", "replacement", "offspring", "time_limit_s")  # fmt: skip
+
+
 def run_ga(
     layers,
     x,
@@ -378,26 +385,8 @@ def run_ga(
     generations = _check_int(generations, "generations", 1)
     if blas_threads is not None:
         blas_threads = _check_int(blas_threads, "blas_threads", 1)
-    c = _check_config(
-        dict(
-            population=population,
-            fitness=fitness,
-            batch_size=batch_size,
-            selection=selection,
-            tournament_size=tournament_size,
-            truncation=truncation,
-            parent_pool=parent_pool,
-            crossover=crossover,
-            crossover_rate=crossover_rate,
-            mutation_rate=mutation_rate,
-            mutation_sigma=mutation_sigma,
-            elite=elite,
-            replacement=replacement,
-            offspring=offspring,
-            time_limit_s=time_limit_s,
-        ),
-        x.shape[0],
-    )
+    given = locals()
+    c = _check_config({k: given[k] for k in _CONFIG_KEYS}, x.shape[0])
     rng = np.random.default_rng(seed)
     pop = _init_population(rng, layers, c["population"], dtype)
     targets = np.zeros((x.shape[0], layers[-1]), dtype=dtype)
@@ -411,13 +400,9 @@ def run_ga(
         seconds=0.0,
         config=dict(c, seed=seed, dtype=dtype, max_generations=generations),
     )
-    from .._progress import progress_enabled
-
-    bar = None
-    if progress_enabled(progress):
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=generations, desc="GA", unit="gen", leave=False, mininterval=1.0)
+    bar = progress_bar(
+        progress, total=generations, desc="GA", unit="gen", leave=False, mininterval=1.0
+    )
     t0 = time.perf_counter()
     try:
         with _blas_limit(blas_threads):
