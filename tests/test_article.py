@@ -66,20 +66,20 @@ def test_memo_without_sample_gives_every_sample_the_first_ones_derivatives():
 
 
 def test_spread_summary_and_describe():
-    from nnetlib.report import spread
+    from nnetlib.report import timing
 
-    assert spread.summary([4.0, 1.0, 2.0], per=2) == {"median": 1.0, "min": 0.5, "max": 2.0, "n": 3}
+    assert timing.summary([4.0, 1.0, 2.0], per=2) == {"median": 1.0, "min": 0.5, "max": 2.0, "n": 3}
     assert (
-        spread.describe([4.0, 1.0, 2.0], per=2, scale=1e3, unit="ms")
+        timing.describe([4.0, 1.0, 2.0], per=2, scale=1e3, unit="ms")
         == "1e+03 ms (500–2e+03, 3 runs)"
     )
-    assert spread.describe([0.25]) == "0.25 s (1 run)"
+    assert timing.describe([0.25]) == "0.25 s (1 run)"
     calls = []
-    assert spread.repeat_seconds(lambda: calls.append(1), 3).shape == (3,) and len(calls) == 3
+    assert timing.repeat_seconds(lambda: calls.append(1), 3).shape == (3,) and len(calls) == 3
     with pytest.raises(ValueError, match="repeat must be a positive int"):
-        spread.repeat_seconds(lambda: None, 0)
+        timing.repeat_seconds(lambda: None, 0)
     with pytest.raises(ValueError, match="seconds is empty"):
-        spread.summary([])
+        timing.summary([])
 
 
 def test_judge_follows_the_tolerance_and_the_direction():

@@ -1,10 +1,11 @@
-"""Seconds per batch with their spread, for the timing table (06-timing-table).
+"""Timings with their spread, for the notebooks (issue 11: never a single best value).
 
-``nnetlib.bench`` times whole rounds; ``batch_stat`` turns one of its
-entries into seconds per batch over rounds (median, mean, sd), and
-``time_steps`` times any network's ``step`` the same way (the GpuNet row of
-notebook 06, run on the CPU).  Nothing here asserts a speed: timing targets
-live in ``make bench``.
+``repeat_seconds`` times a call several times and ``describe`` prints the
+median and the range (03).  For the timing table (06), ``nnetlib.bench``
+times whole rounds; ``batch_stat`` turns one of its entries into seconds per
+batch over rounds (median, mean, sd), and ``time_steps`` times any network's
+``step`` the same way (the GpuNet row, run on the CPU).  Nothing here asserts
+a speed: timing targets live in ``make bench``.
 """
 
 import statistics
@@ -12,7 +13,40 @@ import time
 
 import numpy as np
 
+from .._checks import check_positive_int
 from .experiments import stat
+
+
+def repeat_seconds(fn, repeat):
+    """Wall seconds of each of ``repeat`` calls of ``fn()``, as a float array."""
+    out = np.empty(check_positive_int(repeat, "repeat"))
+    for n in range(out.size):
+        t0 = time.perf_counter()
+        fn()
+        out[n] = time.perf_counter() - t0
+    return out
+
+
+def summary(seconds, per=1):
+    """``{"median", "min", "max", "n"}`` of ``seconds / per`` (per: samples in one call)."""
+    s = np.asarray(seconds, dtype=float).ravel() / per
+    if s.size == 0:
+        raise ValueError("seconds is empty: time at least one call")
+    return {
+        "median": float(np.median(s)),
+        "min": float(s.min()),
+        "max": float(s.max()),
+        "n": int(s.size),
+    }
+
+
+def describe(seconds, per=1, scale=1.0, unit="s", fmt="{:.3g}"):
+    """'median (min–max, n runs) unit' of ``seconds / per * scale``."""
+    d = summary(seconds, per)
+    m, lo, hi = (fmt.format(d[k] * scale) for k in ("median", "min", "max"))
+    if d["n"] == 1:
+        return f"{m} {unit} (1 run)"
+    return f"{m} {unit} ({lo}–{hi}, {d['n']} runs)"
 
 
 def timing_stat(seconds):

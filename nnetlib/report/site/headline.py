@@ -53,7 +53,7 @@ def _central(value):
 
 def _spread(value, fmt):
     """A figure, a ``{"mean", "sd", "n"}`` or a ``{"median", "min", "max", "n"}`` summary
-    (``nnetlib.report.spread``), formatted by ``fmt``."""
+    (``nnetlib.report.timing``), formatted by ``fmt``."""
     if _number(value):
         return Markup(escape(fmt(value)))
     if isinstance(value, dict) and _number(value.get("median")):
