@@ -155,7 +155,9 @@ def _ext_modules():
         "nnetlib._ext._frontprop",
         sources=[os.path.join(EXT_DIR, "_frontprop.pyx")],
         include_dirs=[EXT_DIR],
-    )  # frontprop_helpers.h
+        # the C headers it includes: an edit of one rebuilds the kernel
+        depends=[os.path.join(EXT_DIR, h) for h in ("frontprop_helpers.h", "block_pool.h")],
+    )
     exts = cythonize([kernel], compiler_directives=COMPILER_DIRECTIVES)
     for ext in exts:  # optional (set after cythonize, which drops it): when a failed build
         ext.optional = True  # (BuildExt.build_extension) leaves no output, the install goes on

@@ -97,7 +97,7 @@ def _add_bench_parser(commands):
     for flag, text in (
         ("--repeats", "interleaved rounds per implementation (default 5; --quick: 2)"),
         ("--threads", "thread count of the ×N columns (default: the cores available)"),
-        ("--batches", "batches timed per measurement (default 10; --quick: 2)"),
+        ("--batches", "batches timed per measurement (default 60: an epoch; --quick: 2)"),
         ("--py-samples", "samples per PyNet measurement (default 2, 1 for big nets; --quick: 1)"),
     ):
         bench.add_argument(flag, type=_positive_int, metavar="N", help=text)

@@ -240,18 +240,26 @@ def one_hot(labels, n_classes: int = 10, dtype="float32") -> np.ndarray:
     return out
 
 
-def batches(x, t, batch_size: int, shuffle: bool = False, seed=None):
+def batches(x, t, batch_size: int, shuffle: bool = False, seed=None, group=None):
     """Minibatches ``(xb, tb)`` of ``batch_size`` rows, the last maybe smaller: the one
     batching path (``training.train`` uses it). Every sample appears once per pass.
 
     With ``shuffle`` the order is ``np.random.default_rng(seed).permutation(len(x))``;
     ``seed`` is anything ``default_rng`` takes (``train`` passes ``[seed, epoch]``:
-    a new order each epoch). Without shuffling the batches are views, in file order."""
+    a new order each epoch). Without shuffling the batches are views, in file order.
+
+    ``group=k`` yields the same batches stacked, ``k`` at a time: arrays of shape
+    (k', batch_size, ...) with k' <= k, for ``CyNet.steps``; a last smaller batch comes
+    alone, as a stack of one. Unshuffled stacks of a C-contiguous ``x`` are views."""
     batch_size = check_positive_int(batch_size, "batch_size")
+    if group is not None:
+        group = check_positive_int(group, "group")
     if len(t) != len(x):
         raise ValueError(f"x and t must have the same length: len(x)={len(x)}, len(t)={len(t)}")
     order = np.random.default_rng(seed).permutation(len(x)) if shuffle else None
-    return _batches(x, t, batch_size, order)
+    if group is None:
+        return _batches(x, t, batch_size, order)
+    return _stacks(x, t, batch_size, group, order)
 
 
 def _batches(x, t, batch_size, order):
@@ -259,6 +267,21 @@ def _batches(x, t, batch_size, order):
         stop = start + batch_size
         idx = slice(start, stop) if order is None else order[start:stop]
         yield x[idx], t[idx]
+
+
+def _stacks(x, t, batch_size, group, order):
+    full = len(x) // batch_size * batch_size
+    for start in range(0, full, batch_size * group):
+        stop = min(start + batch_size * group, full)
+        idx = slice(start, stop) if order is None else order[start:stop]
+        k = (stop - start) // batch_size
+        yield (
+            x[idx].reshape(k, batch_size, *x.shape[1:]),
+            t[idx].reshape(k, batch_size, *t.shape[1:]),
+        )
+    if full < len(x):
+        idx = slice(full, None) if order is None else order[full:]
+        yield x[idx][None], t[idx][None]
 
 
 def mnist_task(kind: str, dtype="float32", data_dir=None):

@@ -13,7 +13,8 @@ Reliability (see the reliability issue):
   every epoch, atomically; calling ``train`` again with the same path resumes
   after the last saved epoch and ends bit for bit where an uninterrupted run
   would (shuffling is seeded per epoch, so no RNG state needs saving).
-* Ctrl-C is held back until the current step is complete; training then
+* Ctrl-C is held back until the current step (for a CyNet, the current
+  stack of steps) is complete; training then
   stops and the history so far is returned, with ``history.interrupted``
   set.  The network is left at its last complete step.
 """
@@ -176,11 +177,33 @@ def _resume(net, checkpoint):
     return history, int(saved.get("epochs_done", len(history.epoch)))
 
 
+#: bytes of batches stacked for one ``net.steps`` call (CyNet), at most ``MAX_GROUP`` batches
+GROUP_BYTES = 128 << 20
+MAX_GROUP = 32
+
+
+def _group_size(x, targets, batch_size):
+    per_batch = batch_size * (x[:1].nbytes + targets[:1].nbytes)
+    return max(1, min(MAX_GROUP, GROUP_BYTES // max(1, per_batch)))
+
+
 def _epoch(net, x, targets, batch_size, order_seed, step_args, bar, stop):
-    """One pass of ``net.step`` over the batches; the summed batch losses
-    (times their sizes), or None when Ctrl-C stopped it."""
+    """One pass of ``net.step`` over the batches (``net.steps`` over stacks of
+    them where the net has it: the same steps, one kernel call per stack);
+    the summed batch losses (times their sizes), or None when Ctrl-C stopped it."""
     running = 0.0
-    for xb, tb in batches(x, targets, batch_size, order_seed is not None, order_seed):
+    shuffle = order_seed is not None
+    if hasattr(net, "steps"):
+        group = _group_size(x, targets, batch_size)
+        for xs, ts in batches(x, targets, batch_size, shuffle, order_seed, group=group):
+            for loss in net.steps(xs, ts, **step_args):
+                running += float(loss) * xs.shape[1]
+            if bar is not None:
+                bar.update(xs.shape[0])
+            if stop["hit"]:
+                return None
+        return running
+    for xb, tb in batches(x, targets, batch_size, shuffle, order_seed):
         running += net.step(xb, tb, **step_args) * xb.shape[0]
         if bar is not None:
             bar.update(1)
@@ -216,7 +239,9 @@ def train(
 
     Each epoch calls ``net.step`` on batches of ``batch_size`` (the last may
     be smaller), in file order, or, with ``shuffle=True``, in the order
-    ``default_rng([seed or 0, epoch]).permutation(N)``.  ``lr=None`` and
+    ``default_rng([seed or 0, epoch]).permutation(N)``.  A CyNet takes them
+    in stacks of up to ``MAX_GROUP`` batches (``CyNet.steps``: the same
+    steps, bit for bit, in one kernel call per stack).  ``lr=None`` and
     ``batch_size=None`` are the net's own defaults (``net.optimizer``): lr 10
     and batches of 1000 for the article's SGD with momentum (``momentum``
     0.5), lr 1e-3 and batches of 100 for ``FrontNet(optimizer="adam")``.
@@ -225,7 +250,7 @@ def train(
     epoch, atomically; calling ``train`` again with the same path resumes
     after the last saved epoch, bit for bit.  ``callback(net, history)`` is
     called after every epoch (after the checkpoint is written).  Ctrl-C
-    stops after the current step; the history so far is returned with
+    stops after the current step (CyNet: stack of steps); the history so far is returned with
     ``history.interrupted`` set.  ``progress`` shows a progress bar.
 
     The ``History`` holds per epoch: train loss (mean of the batch losses

@@ -231,6 +231,55 @@ def test_non_finite_gradient_is_refused_and_changes_nothing(dtype):
         nnetlib.NpNet(layers, params=before, dtype=dtype).step(x, t)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_steps_are_step_after_step(threads):
+    layers = [40, 9, 7, 5]
+    x, t = problem(layers, 5 * 60, seed=3, dtype="float32")
+    a, b = (CyNet(layers, seed=2, num_threads=threads) for _ in range(2))
+    losses = a.steps(x.reshape(5, 60, -1), t.reshape(5, 60, -1), lr=2.0, momentum=0.7)
+    want = [b.step(x[i * 60 : (i + 1) * 60], t[i * 60 : (i + 1) * 60], 2.0, 0.7) for i in range(5)]
+    assert np.array_equal(losses, want)
+    assert np.array_equal(a.params, b.params) and np.array_equal(a.velocity, b.velocity)
+
+
+def test_steps_refuse_a_bad_batch_and_keep_the_ones_before():
+    layers = [10, 4, 3]
+    x, t = problem(layers, 4 * 20, seed=4, dtype="float32")
+    xs, ts = x.reshape(4, 20, -1).copy(), t.reshape(4, 20, -1)
+    xs[1, 3, 0] = np.inf
+    net, ref = CyNet(layers, seed=0, num_threads=2), CyNet(layers, seed=0, num_threads=2)
+    ref.step(xs[0], ts[0])
+    with pytest.raises(
+        ValueError,
+        match=r"batch 1 \(counting from 0\) of 4 contains NaN or inf: "
+        "the 1 before it were applied",
+    ):
+        net.steps(xs, ts)
+    assert np.array_equal(net.params, ref.params) and np.array_equal(net.velocity, ref.velocity)
+    with pytest.raises(ValueError, match="steps takes xs of shape"):
+        net.steps(x, t)
+    with pytest.raises(ValueError, match="steps takes xs of shape"):
+        net.steps(xs, ts[:2])
+    assert net.steps(xs[:0], ts[:0]).shape == (0,)
+
+
+def test_train_takes_stacks_and_matches_step_by_step():
+    """train (shuffled, a last smaller batch) through CyNet.steps gives the
+    weights and losses of the same batches fed to step one at a time."""
+    layers = [12, 6, 3]
+    x, t = problem(layers, 230, seed=5, dtype="float32")
+    a, b = CyNet(layers, seed=1, num_threads=2), CyNet(layers, seed=1, num_threads=2)
+    history = nnetlib.train(
+        a, (x, t), epochs=2, batch_size=50, lr=1.0, shuffle=True, seed=9, progress=False
+    )
+    for epoch in range(2):
+        running = 0.0
+        for xb, tb in nnetlib.batches(x, t, 50, True, [9, epoch]):
+            running += b.step(xb, tb, 1.0) * xb.shape[0]
+        assert history.train_loss[epoch] == running / 230
+    assert np.array_equal(a.params, b.params)
+
+
 def test_save_and_load_with_num_threads(tmp_path):
     layers = [5, 4, 3]
     net = CyNet(layers, seed=1, dtype="float64", num_threads=1)
@@ -263,12 +312,14 @@ def test_training_memory_is_bounded(layers):
     finally:
         tracemalloc.stop()
     assert peak < 100e6
-    # no (B, n_L, n_{k+1}) or (B, n_k + 1, n_{k+1}) tensor: workspace is O(B sum n_l + P)
+    # no (B, n_L, n_{k+1}) or (B, n_k + 1, n_{k+1}) tensor: the workspace is one
+    # output per block and thread, the gradient and W^T (P each), and per thread
+    # the rows of one block (a, delta, u) and two Jacobian buffers
+    blocks = _frontprop.block_count(2, 1000)
+    rows = -(-1000 // blocks)
     assert net._buf.nbytes <= 4 * (
-        2 * 1000 * sum(layers[1:])
-        + 1000 * layers[-2]
-        + (2 + _frontprop.block_count(2, 1000)) * net.n_params
-        + 2 * 2 * cynet.JACOBIAN_CHUNK_BUDGET
+        (2 * blocks + 2) * net.n_params
+        + 2 * (2 * rows * sum(layers[1:]) + rows * layers[-2] + 2 * cynet.JACOBIAN_CHUNK_BUDGET)
     )
 
 

@@ -568,6 +568,23 @@ def test_batches_seeded_shuffle():
     assert np.array_equal(np.concatenate(a), t[order])
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_batches_in_stacks_are_the_same_batches(shuffle):
+    """group=k stacks k batches at a time (CyNet.steps); a last smaller batch
+    comes alone; unshuffled stacks are views of x."""
+    x, t = np.arange(23 * 2.0).reshape(23, 2), np.arange(23.0)[:, None]
+    flat = list(data.batches(x, t, 5, shuffle, seed=2))
+    stacks = list(data.batches(x, t, 5, shuffle, seed=2, group=3))
+    assert [xs.shape for xs, _ in stacks] == [(3, 5, 2), (1, 5, 2), (1, 3, 2)]
+    unstacked = [(xs[i], ts[i]) for xs, ts in stacks for i in range(xs.shape[0])]
+    assert len(unstacked) == len(flat)
+    for (xa, ta), (xb, tb) in zip(unstacked, flat):
+        assert np.array_equal(xa, xb) and np.array_equal(ta, tb)
+    assert np.shares_memory(stacks[0][0], x) is not shuffle
+    with pytest.raises(ValueError, match="group"):
+        list(data.batches(x, t, 5, group=0))
+
+
 @pytest.mark.parametrize("seed", [None, 0, 7])
 def test_batches_reproduces_train_order(seed):
     """The call training.train makes (notes/batches.md): one order per (seed, epoch),

@@ -150,3 +150,85 @@ sys.exit(os.waitstatus_to_exitcode(status))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert ref[0] == kernel.OK
+
+
+# -- many steps in one call: gradient_and_steps, CyNet.steps --------------------------
+
+
+def _steps(layers, w, xs, ts, nthreads, lr=1.0):
+    """(status, applied, losses, new weights) of one gradient_and_steps call."""
+    plan = np.asarray(kernel.make_plan(layers, xs.shape[1], nthreads, 1 << 15), np.intp)
+    buf = np.empty(plan[kernel.PLAN_FIELDS["size"]], w.dtype)
+    w, v, losses = w.copy(), np.zeros_like(w), np.zeros(xs.shape[0])
+    status, applied = kernel.gradient_and_steps(w, v, xs, ts, plan, buf, lr, 0.5, losses)
+    return status, applied, losses, w
+
+
+def _one_by_one(layers, w, xs, ts, nthreads, lr=1.0):
+    plan = np.asarray(kernel.make_plan(layers, xs.shape[1], nthreads, 1 << 15), np.intp)
+    buf = np.empty(plan[kernel.PLAN_FIELDS["size"]], w.dtype)
+    w, v, losses = w.copy(), np.zeros_like(w), []
+    for x, t in zip(xs, ts):
+        status, loss = kernel.gradient_and_step(w, v, x, t, plan, buf, lr, 0.5)
+        assert status == kernel.OK
+        losses.append(loss)
+    return np.array(losses), w
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+def test_many_steps_in_one_call_are_the_steps_one_by_one(dtype, nthreads):
+    layers = (30, 7, 6, 5)
+    w, x, t = _problem(layers, 6 * 97, seed=6, dtype=dtype)
+    xs, ts = x.reshape(6, 97, -1), t.reshape(6, 97, -1)
+    status, applied, losses, got = _steps(layers, w, xs, ts, nthreads)
+    want_losses, want = _one_by_one(layers, w, xs, ts, nthreads)
+    assert (status, applied) == (kernel.OK, 6)
+    assert np.array_equal(losses, want_losses) and np.array_equal(got, want)
+
+
+def test_blocks_redone_for_a_stalled_helper_give_the_same_bits():
+    """Helpers sleep 3 ms before every block they claim: the caller finds
+    those blocks stalled and runs them again, and the run that finishes
+    first is used.  The result is bit for bit the undisturbed one."""
+    layers = (100, 30, 20, 5)  # 40 steps, long enough for sleeping helpers to join
+    w, x, t = _problem(layers, 40 * 400, seed=7, dtype="float64")
+    xs, ts = x.reshape(40, 400, -1), t.reshape(40, 400, -1)
+    want = _steps(layers, w, xs, ts, 2)
+    before = kernel.pool_counters()
+    kernel.set_test_delay(3000)
+    try:
+        got = _steps(layers, w, xs, ts, 2)
+    finally:
+        kernel.set_test_delay(0)
+    after = kernel.pool_counters()
+    assert after["redone"] > before["redone"]  # the redundant path did run
+    assert after["lost"] > before["lost"]  # and the helpers' runs lost
+    assert got[:2] == want[:2] == (kernel.OK, 40)
+    assert np.array_equal(got[2], want[2]) and np.array_equal(got[3], want[3])
+
+
+def test_a_bad_batch_stops_the_steps_after_the_good_ones():
+    layers = (20, 6, 5, 3)
+    w, x, t = _problem(layers, 4 * 50, seed=8, dtype="float64")
+    xs, ts = x.reshape(4, 50, -1).copy(), t.reshape(4, 50, -1)
+    xs[2, 7, 3] = np.nan
+    status, applied, losses, got = _steps(layers, w, xs, ts, 2)
+    assert (status, applied) == (kernel.BAD_INPUT, 2)
+    _, want = _one_by_one(layers, w, xs[:2], ts[:2], 2)
+    assert np.array_equal(got, want)  # the two good steps, and nothing of the bad one
+
+
+def test_gradient_and_steps_checks_its_arrays():
+    layers = (20, 6, 3)
+    w, x, t = _problem(layers, 100, dtype="float64")
+    plan = np.asarray(kernel.make_plan(layers, 50, 2, 1 << 15), np.intp)
+    buf = np.empty(plan[kernel.PLAN_FIELDS["size"]])
+    v = np.zeros_like(w)
+    xs, ts = x.reshape(2, 50, -1), t.reshape(2, 50, -1)
+    with pytest.raises(ValueError, match="same number of batches"):
+        kernel.gradient_and_steps(w, v, xs, ts[:1], plan, buf, 1.0, 0.5, np.zeros(2))
+    with pytest.raises(ValueError, match="one entry per batch"):
+        kernel.gradient_and_steps(w, v, xs, ts, plan, buf, 1.0, 0.5, np.zeros(3))
+    with pytest.raises(ValueError, match="as long as w"):
+        kernel.gradient_and_steps(w, v[:-1], xs, ts, plan, buf, 1.0, 0.5, np.zeros(2))

@@ -5,7 +5,7 @@ Compiles on its own (``python setup.py build_ext --inplace``, ``cythonize``
 or IPython's ``%%cython -I nnetlib/_ext``): it cimports nothing but Cython's
 own modules and ``scipy.linalg.cython_blas``, and includes one C header,
 ``frontprop_helpers.h`` (and the ``block_pool.h`` it includes) from its
-own folder (hence ``-I``).  The row blocks of a step run on a small POSIX
+own folder (hence ``-I``).  The row blocks of the steps run on a small POSIX
 thread pool (``block_pool.h``); OpenMP, when built with ``-fopenmp``, gives
 the default thread count (``max_threads()``, which CyNet follows).  Built
 without it, ``openmp_enabled()`` returns False and CyNet runs one thread.
@@ -26,28 +26,29 @@ without it, ``openmp_enabled()`` returns False and CyNet runs one thread.
 # then scaled before the gemm, as NpNet does.  Nothing of shape
 # (B, n_L, n_{k+1}) or (B, n_k + 1, n_{k+1}) is ever formed.
 #
-# Parallelism.  ``gradient_and_step`` cuts the batch into ``nblocks``
-# contiguous row blocks: one block on one thread, else ``BLOCKS_PER_THREAD``
-# per thread.  ``nnl_run_blocks`` (block_pool.h) hands them out one at a
-# time; the caller is one of the threads, and it never waits for a helper
-# that has not started a block.  A thread that the OS deschedules (another
-# process wants the core) holds up at most the block it is in, while the
-# others take the rest.  With one static OpenMP block per thread and the
-# barrier that ends a parallel region, a step waited for its slowest thread,
-# and for a helper the OS had not yet run: issue 11 measured CyNet at 2
-# threads at 0.17-0.9x its one-thread speed beside one busy process.
+# Parallelism.  A call takes S batches (``gradient_and_steps``; S = 1 for
+# ``gradient_and_step``) and cuts each into ``nblocks`` contiguous row
+# blocks: one block on one thread, else ``BLOCKS_PER_THREAD`` per thread.
+# ``nnl_run_steps`` (block_pool.h) hands the blocks out one at a time to the
+# caller and the pool's helpers, runs again a block whose thread the OS has
+# descheduled, and moves a helper off a core another of our threads is on;
+# the steps follow one another without a return to Python.  Issue 11
+# measured the earlier kernel (one static OpenMP block per thread, then a
+# barrier, one step per call) at 0.17-0.9x its one-thread speed at 2
+# threads beside one busy process; the pool's comment says what each part
+# of it is for.
 # A block runs the whole step for its rows with no synchronisation: it checks
 # its inputs are finite, then forward gemms, output error, u, the Jacobian
-# sweeps and its *partial* weight gradient [a^k, 1]^T delta^k over its rows.
-# Block 0 writes its partial gradient straight into ``grad``, block i > 0
-# into partial i - 1.  A second pass over pieces of the P entries (P the
-# number of parameters) adds the partials into ``grad`` in block order,
-# also on the pool; then, serially, loss and gradient are checked finite and
-# only then is the momentum step taken.  The summation order depends on the
-# number of blocks only, never on which thread ran which block or piece: a
-# fixed thread count gives bitwise reproducible results.  (Before issue 11,
-# two threads meant two blocks; now eight: gradients at 2 threads differ
-# from the older build's by float rounding.)
+# sweeps and its *partial* weight gradient [a^k, 1]^T delta^k over its rows,
+# in the scratch of its thread and into its (block, thread) output slot.
+# Between phases it asks ``nnl_lost`` whether another run of the block was
+# published first, and stops if so.  The published outputs are reduced in
+# block order, grad = block 0 + block 1 + ... (``_reduce``), while later
+# blocks still run; after the last one ``_finish`` checks loss and gradient
+# are finite and only then takes the momentum step.  The summation order
+# depends on the number of blocks only, never on which thread ran which
+# block: a fixed thread count gives bitwise reproducible results, and S
+# steps in one call are bit for bit S calls of one step.
 #
 # BLAS.  Every large product is one single-threaded ?gemm call per block
 # (scipy.linalg.cython_blas, called from the pool's threads).  The caller
@@ -69,16 +70,20 @@ without it, ``openmp_enabled()`` returns False and CyNet runs one thread.
 # in float32 throughout.  Only the scalar loss is accumulated in double.
 #
 # Memory.  ``make_plan`` lays out one scratch buffer per (layers, batch,
-# threads): a^1 .. a^L and delta^0 .. delta^{L-1} (B sum_l n_l entries each;
-# delta^k has the shape of a^{k+1}), u (B n_{L-1}), W^k[:-1]^T (P), the
-# Jacobian buffers (2 jsize per thread), the partial gradients
-# ((nblocks - 1) P) and the gradient (P).  Within ``acts`` a^l is the
-# (B, n_l) block at ``B * aoff[l]``, within ``deltas`` delta^k the one at
-# ``B * aoff[k + 1]``; W^k is the (n_k + 1, n_{k+1}) block of ``w`` at
-# ``woff[k]``, and ``wt`` holds W^k[:-1]^T at the same offset for the layers
-# that start a Jacobian sweep.  The caller allocates once and reuses it.
+# threads): W^k[:-1]^T (P), one output slot per (block, thread)
+# (nblocks x nthreads x P: a thread that lost a block and is still writing
+# never touches a slot that is read), the gradient (P), then per thread its
+# scratch for the R rows of one block (R = ceil(B / nblocks)): a^1 .. a^L
+# and delta^0 .. delta^{L-1} (R sum_l n_l entries each; delta^k has the
+# shape of a^{k+1}), u (R n_{L-1}) and the two Jacobian buffers.  Within a
+# thread's ``acts`` a^l is the (R, n_l) block at ``R * aoff[l]``, delta^k
+# the one at ``R * aoff[k + 1]`` of its ``deltas``; W^k is the
+# (n_k + 1, n_{k+1}) block of ``w`` at ``woff[k]``, and ``wt`` holds
+# W^k[:-1]^T at the same offset for the layers that start a Jacobian
+# sweep.  The caller allocates once and reuses it.
 
 cimport cython
+from libc.stdlib cimport malloc, free
 from cython cimport floating
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
@@ -90,8 +95,18 @@ cdef extern from "frontprop_helpers.h":
     void nnl_bias_sigmoid_d(double *h, const double *bias, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil
     int nnl_all_finite_f(const float *a, Py_ssize_t n) noexcept nogil
     int nnl_all_finite_d(const double *a, Py_ssize_t n) noexcept nogil
-    ctypedef void (*nnl_task)(void *ctx, Py_ssize_t block, int tid) noexcept nogil
-    void nnl_run_blocks(nnl_task fn, void *ctx, Py_ssize_t nblocks, int nthreads) noexcept nogil
+    ctypedef struct nnl_job:
+        pass
+    ctypedef int (*nnl_block_fn)(void *ctx, const nnl_job *job, Py_ssize_t step,
+                                 Py_ssize_t block, int tid) noexcept nogil
+    ctypedef void (*nnl_reduce_fn)(void *ctx, Py_ssize_t step, Py_ssize_t block,
+                                   int tid) noexcept nogil
+    ctypedef int (*nnl_finish_fn)(void *ctx, Py_ssize_t step) noexcept nogil
+    bint nnl_lost(const nnl_job *job, Py_ssize_t step, Py_ssize_t block) noexcept nogil
+    void nnl_pool_counters(long *out) noexcept nogil
+    Py_ssize_t nnl_run_steps(nnl_block_fn fn, nnl_reduce_fn reduce, nnl_finish_fn finish,
+                             void *ctx, Py_ssize_t nblocks, Py_ssize_t nsteps, int nthreads,
+                             int redo) noexcept nogil
 
 
 def openmp_enabled():
@@ -296,22 +311,25 @@ cdef void _jacobian_deltas(const floating *w,      # IN  flat parameters
         s0 += S
 
 
-cdef double _gradient_block(const floating *w,     # IN  flat parameters
-                            const floating *wt,    # IN  transposed weights
-                            const Py_ssize_t *woff, const Py_ssize_t *n,
-                            Py_ssize_t L,
-                            const floating *x,    # IN  (B, n_0)
-                            const floating *t,    # IN  (B, n_L)
-                            floating *acts,       # OUT a^1 .. a^L
-                            floating *deltas,     # OUT delta^0 .. delta^{L-1}
-                            const Py_ssize_t *aoff, Py_ssize_t B,
-                            floating *u,          # OUT (B, n_{L-1})
-                            floating *jbuf, Py_ssize_t jsize, Py_ssize_t chunk,
-                            floating *g,          # OUT this block's gradient
-                            floating c, Py_ssize_t r0, Py_ssize_t rows) noexcept nogil:
+cdef int _gradient_block(const floating *w,     # IN  flat parameters
+                         const floating *wt,    # IN  transposed weights
+                         const Py_ssize_t *woff, const Py_ssize_t *n,
+                         Py_ssize_t L,
+                         const floating *x,    # IN  (B, n_0)
+                         const floating *t,    # IN  (B, n_L)
+                         floating *acts,       # OUT a^1 .. a^L
+                         floating *deltas,     # OUT delta^0 .. delta^{L-1}
+                         const Py_ssize_t *aoff, Py_ssize_t B,
+                         floating *u,          # OUT (B, n_{L-1})
+                         floating *jbuf, Py_ssize_t jsize, Py_ssize_t chunk,
+                         floating *g,          # OUT this block's gradient
+                         floating c, Py_ssize_t r0, Py_ssize_t rows,
+                         double *sse_out,      # OUT the block's sum of squared errors
+                         const nnl_job *pj, Py_ssize_t step, Py_ssize_t block) noexcept nogil:
     """Forward, frontprop and the block's share of [a^k, 1]^T (c delta^k).
 
-    Returns the block's sum of squared errors.
+    Returns 1 when it stopped early because another run of the same block
+    was published (``nnl_lost``, polled between phases), else 0.
     """
     cdef Py_ssize_t k, nL = n[L]
     cdef double sse
@@ -319,6 +337,8 @@ cdef double _gradient_block(const floating *w,     # IN  flat parameters
     cdef floating *es
     cdef floating *dk
     _forward_block(w, woff, n, L, x, acts, aoff, B, r0, rows)
+    if nnl_lost(pj, step, block):
+        return 1
     # output error; delta^{L-1} = c e * g'(h^L).  Every delta^k is linear in
     # it, so all of them carry the factor c = 2/(B n_L) from here on (as
     # NpNet scales the deltas before its gemm: no overflow NpNet avoids).
@@ -334,9 +354,13 @@ cdef double _gradient_block(const floating *w,     # IN  flat parameters
                          u + r0 * n[L - 1],
                          acts + aoff[L - 1] * B + r0 * n[L - 1], rows * n[L - 1])
         for k in range(L - 2):
+            if nnl_lost(pj, step, block):
+                return 1
             _jacobian_deltas(w, wt, woff, n, L, k, acts, aoff, B, u,
                              deltas + aoff[k + 1] * B, jbuf, jsize, chunk,
                              r0, rows)
+    if nnl_lost(pj, step, block):
+        return 1
     # grad W^k[:-1] = a^k^T (c delta^k),  grad W^k[-1] = sum_b (c delta^k_b)
     for k in range(L):
         if k == 0:
@@ -348,7 +372,8 @@ cdef double _gradient_block(const floating *w,     # IN  flat parameters
               <floating> 1, ak, <int> n[k], dk, <int> n[k + 1],
               <floating> 0, g + woff[k], <int> n[k + 1])
         _column_sums(g + woff[k] + n[k] * n[k + 1], dk, rows, n[k + 1])
-    return sse
+    sse_out[0] = sse
+    return 0
 
 
 # ---------------------------------------------------------------------------
@@ -356,31 +381,29 @@ cdef double _gradient_block(const floating *w,     # IN  flat parameters
 # ---------------------------------------------------------------------------
 
 cdef enum:
-    MAX_BLOCKS = 256     # row blocks (threads) per call, at most
+    MAX_BLOCKS = 256     # row blocks per call, at most (NNL_MAX_BLOCKS)
 
 cdef enum:
     PL_L = 0             # number of weight layers L
     PL_B                 # batch size B
     PL_NBLOCKS           # row blocks (<= B, <= MAX_BLOCKS)
-    PL_NTHREADS          # threads, each with its Jacobian buffers (<= PL_NBLOCKS)
+    PL_NTHREADS          # threads, each with its own scratch (<= PL_NBLOCKS)
     PL_CHUNK             # samples per Jacobian chunk
     PL_JSIZE             # entries of one Jacobian buffer
     PL_P                 # number of parameters
-    PL_ACTS              # offsets into the scratch buffer ``buf`` (entries):
-    PL_DELTAS            #   a^1..a^L, delta^0..delta^{L-1} (B sum n_l each)
-    PL_U                 #   u (B n_{L-1})
-    PL_WT                #   W^k[:-1]^T (P)
-    PL_JBUF              #   Jacobian buffers (2 jsize per thread)
-    PL_PARTIAL           #   partial gradients of blocks 1.. (P each)
+    PL_ROWS              # rows of the largest block
+    PL_TSIZE             # entries of one thread's scratch
+    PL_WT                # offsets into the scratch buffer ``buf`` (entries):
+    PL_SLOTS             #   W^k[:-1]^T (P); block outputs, one per (block, thread) (P each)
     PL_GRAD              #   the gradient (P)
+    PL_SCRATCH           #   per thread: a, delta (ROWS sum n_l each), u, 2 jsize
     PL_SIZE              # entries of ``buf``
     PL_HEAD              # then n_0..n_L, woff_0..woff_{L-1}, aoff_0..aoff_L
 
 PLAN_FIELDS = {"L": PL_L, "batch": PL_B, "nblocks": PL_NBLOCKS, "nthreads": PL_NTHREADS,
-               "chunk": PL_CHUNK,
-               "jsize": PL_JSIZE, "n_params": PL_P, "acts": PL_ACTS, "deltas": PL_DELTAS,
-               "u": PL_U, "wt": PL_WT, "jbuf": PL_JBUF, "partial": PL_PARTIAL,
-               "grad": PL_GRAD, "size": PL_SIZE, "head": PL_HEAD}
+               "chunk": PL_CHUNK, "jsize": PL_JSIZE, "n_params": PL_P, "rows": PL_ROWS,
+               "thread_size": PL_TSIZE, "wt": PL_WT, "slots": PL_SLOTS, "grad": PL_GRAD,
+               "scratch": PL_SCRATCH, "size": PL_SIZE, "head": PL_HEAD}
 
 
 #: row blocks per thread when more than one thread runs (see "Parallelism")
@@ -395,6 +418,16 @@ def block_count(Py_ssize_t nthreads, Py_ssize_t batch, blocks_per_thread=None):
     if nthreads < 1 or batch < 1 or per < 1:
         raise ValueError("nthreads, batch and blocks_per_thread must be >= 1")
     return min(1 if nthreads == 1 else nthreads * per, batch, <Py_ssize_t> MAX_BLOCKS)
+
+
+def _layout(n, Py_ssize_t batch, Py_ssize_t nblocks, Py_ssize_t nthreads, Py_ssize_t jsize):
+    """[(field, entries)] of ``buf`` in order, and one thread's scratch size."""
+    cdef Py_ssize_t L = len(n) - 1, k
+    P = sum((n[k] + 1) * n[k + 1] for k in range(L))
+    rows = (batch + nblocks - 1) // nblocks
+    tsize = 2 * rows * sum(n[1:]) + (rows * n[L - 1] if L >= 2 else 0) + 2 * jsize
+    return [(PL_WT, P), (PL_SLOTS, nblocks * nthreads * P), (PL_GRAD, P),
+            (PL_SCRATCH, nthreads * tsize)], rows, tsize
 
 
 def make_plan(layers, Py_ssize_t batch, Py_ssize_t nthreads, Py_ssize_t jbudget,
@@ -421,7 +454,6 @@ def make_plan(layers, Py_ssize_t batch, Py_ssize_t nthreads, Py_ssize_t jbudget,
         P += (n[k] + 1) * n[k + 1]
     for l in range(2, L + 1):
         aoff[l] = aoff[l - 1] + n[l - 1]
-    per_sample = aoff[L] + n[L]                       # sum of n_1 .. n_L
     for k in range(L - 2):
         for l in range(k + 2, L):
             widest = max(widest, n[l] * n[k + 1])
@@ -429,14 +461,13 @@ def make_plan(layers, Py_ssize_t batch, Py_ssize_t nthreads, Py_ssize_t jbudget,
         rows = (batch + nblocks - 1) // nblocks
         chunk = max(1, min(rows, jbudget // widest))
         jsize = chunk * widest
+    fields, rows, tsize = _layout(n, batch, nblocks, nthreads, jsize)
     plan = [0] * PL_HEAD
     plan[PL_L], plan[PL_B], plan[PL_NBLOCKS], plan[PL_NTHREADS] = L, batch, nblocks, nthreads
     plan[PL_CHUNK], plan[PL_JSIZE], plan[PL_P] = chunk, jsize, P
+    plan[PL_ROWS], plan[PL_TSIZE] = rows, tsize
     off = 0
-    for field, size in ((PL_ACTS, batch * per_sample), (PL_DELTAS, batch * per_sample),
-                        (PL_U, batch * n[L - 1] if L >= 2 else 0), (PL_WT, P),
-                        (PL_JBUF, nthreads * 2 * jsize), (PL_PARTIAL, (nblocks - 1) * P),
-                        (PL_GRAD, P)):
+    for field, size in fields:
         plan[field] = off
         off += size
     plan[PL_SIZE] = off
@@ -447,7 +478,7 @@ cdef int _check_plan(const Py_ssize_t[::1] plan, Py_ssize_t P, Py_ssize_t B,
                      Py_ssize_t n0, Py_ssize_t nbuf) except -1:
     """Refuse a plan that is not make_plan's for these arrays (B < 0: any
     batch, layer part only).  Cheap: O(L), so every call can afford it."""
-    cdef Py_ssize_t L, k, total = 0, acc = 0, nb, nt, per_sample, expect
+    cdef Py_ssize_t L, k, total = 0, acc = 0, nb, nt, expect
     cdef const Py_ssize_t *n
     if plan.shape[0] < PL_HEAD + 4:
         raise ValueError("plan too short")
@@ -467,7 +498,6 @@ cdef int _check_plan(const Py_ssize_t[::1] plan, Py_ssize_t P, Py_ssize_t B,
             raise ValueError("plan's activation offsets do not match its layers")
         if k >= 1:
             acc += n[k]
-    per_sample = acc
     if total != P:
         raise ValueError("w has %d entries, the plan's layers need %d" % (P, total))
     if plan[PL_P] != P:
@@ -487,11 +517,11 @@ cdef int _check_plan(const Py_ssize_t[::1] plan, Py_ssize_t P, Py_ssize_t B,
         for acc in range(k + 2, L):
             if min(plan[PL_CHUNK], B) * n[acc] * n[k + 1] > plan[PL_JSIZE]:
                 raise ValueError("plan's Jacobian buffers are too small")
+    fields, rows, tsize = _layout([n[k] for k in range(L + 1)], B, nb, nt, plan[PL_JSIZE])
+    if plan[PL_ROWS] != rows or plan[PL_TSIZE] != tsize:
+        raise ValueError("plan's block rows or thread scratch do not match its batch")
     expect = 0
-    for k, total in ((PL_ACTS, B * per_sample), (PL_DELTAS, B * per_sample),
-                     (PL_U, B * n[L - 1] if L >= 2 else 0), (PL_WT, P),
-                     (PL_JBUF, nt * 2 * plan[PL_JSIZE]), (PL_PARTIAL, (nb - 1) * P),
-                     (PL_GRAD, P)):
+    for k, total in fields:
         if plan[k] != expect:
             raise ValueError("plan's buffer layout is not make_plan's")
         expect += total
@@ -511,107 +541,198 @@ cdef inline Py_ssize_t _block_start(Py_ssize_t i, Py_ssize_t nblocks, Py_ssize_t
     return (i * B) // nblocks
 
 
+cdef enum:
+    ST_OK = 0            # ``gradient_and_step`` status codes
+    ST_BAD_INPUT = 1     # x or t holds NaN or inf: nothing was changed
+    ST_BAD_GRADIENT = 2  # the loss or the gradient is not finite: nothing was changed
+
+OK, BAD_INPUT, BAD_GRADIENT = ST_OK, ST_BAD_INPUT, ST_BAD_GRADIENT
+
+
 cdef struct StepJob:
-    # What every row block of one call shares (the dtype's pointers as void *:
-    # nnl_run_blocks takes one C callback per dtype).
-    const void *w                    # flat parameters
-    const void *wt                   # W^{k+1}[:-1]^T (gradient only)
-    const void *x                    # (B, n_0)
-    const void *t                    # (B, n_L) (gradient only)
-    void *acts                       # a^1 .. a^L
-    void *deltas                     # delta^0 .. delta^{L-1}
-    void *u                          # (B, n_{L-1})
-    void *jbuf                       # Jacobian buffers, 2 jsize per thread
-    void *grad                       # block 0's gradient
-    void *partial                    # blocks 1..'s gradients, P each
+    # What every block of one call shares (the dtype's pointers as void *:
+    # nnl_run_steps takes one C callback per dtype).  Step s reads batch s,
+    # x + s B n_0 and t + s B n_L.
+    void *w                          # flat parameters (updated by finish)
+    void *v                          # momentum buffer, or NULL: no update
+    void *wt                         # W^{k+1}[:-1]^T
+    const void *x                    # (S, B, n_0)
+    const void *t                    # (S, B, n_L) (gradient only)
+    void *acts                       # forward only: a^1 .. a^L of the batch
+    void *grad                       # the gradient of the step
+    void *slots                      # block outputs, slot b * nthreads + tid
+    void *scratch                    # per thread: a, delta, u, Jacobian buffers
     const Py_ssize_t *n
     const Py_ssize_t *woff
     const Py_ssize_t *aoff
-    Py_ssize_t L, B, P, nblocks, jsize, chunk
+    Py_ssize_t L, B, P, nblocks, nthreads, jsize, chunk, rows, tsize
     double c                         # 2 / (B n_L)
-    double *sse                      # per block: sum of squared errors
-    int *bad_in                      # per block: x or t not finite
+    double lr, momentum
+    double *losses                   # OUT per step
+    int status                       # OUT ST_* of the last finished step
+    double *sse                      # per slot: sum of squared errors
+    int *bad_in                      # per slot: x or t not finite
+    double step_sse                  # the step's, summed in block order
+    int step_bad
+    int step_first                   # the thread whose slot holds block 0
 
 
-cdef void _forward_run(StepJob *job, Py_ssize_t i, const floating *kind) noexcept nogil:
+cdef inline floating *_slot(StepJob *job, Py_ssize_t b, int tid, const floating *kind) noexcept nogil:
+    return <floating *> job.slots + (b * job.nthreads + tid) * job.P
+
+
+cdef int _forward_run(StepJob *job, Py_ssize_t i, const floating *kind) noexcept nogil:
     """Row block i of ``forward``."""
     cdef Py_ssize_t r0 = _block_start(i, job.nblocks, job.B)
     cdef Py_ssize_t r1 = _block_start(i + 1, job.nblocks, job.B)
     _forward_block(<const floating *> job.w, job.woff, job.n, job.L, <const floating *> job.x,
                    <floating *> job.acts, job.aoff, job.B, r0, r1 - r0)
+    return 0
 
 
-cdef void _gradient_run(StepJob *job, Py_ssize_t i, int tid, const floating *kind) noexcept nogil:
-    """Row block i of ``gradient_and_step``: check its inputs, then the whole
-    step for its rows, its gradient into its own slot (thread ``tid``'s
-    Jacobian buffers)."""
+cdef int _gradient_run(StepJob *job, const nnl_job *pj, Py_ssize_t s, Py_ssize_t i,
+                       int tid, const floating *kind) noexcept nogil:
+    """Row block i of step s: check its inputs, then the whole step for its
+    rows, in thread ``tid``'s scratch, its gradient into its (i, tid) slot."""
     cdef const Py_ssize_t *n = job.n
-    cdef Py_ssize_t nL = n[job.L]
+    cdef Py_ssize_t nL = n[job.L], R = job.rows
     cdef Py_ssize_t r0 = _block_start(i, job.nblocks, job.B)
     cdef Py_ssize_t rows = _block_start(i + 1, job.nblocks, job.B) - r0
-    cdef const floating *x = <const floating *> job.x
-    cdef const floating *t = <const floating *> job.t
-    cdef floating *g = <floating *> job.grad if i == 0 else <floating *> job.partial + (i - 1) * job.P
-    job.sse[i] = 0
-    job.bad_in[i] = not (_all_finite(x + r0 * n[0], rows * n[0]) and _all_finite(t + r0 * nL, rows * nL))
-    if not job.bad_in[i]:
-        job.sse[i] = _gradient_block(
-            <const floating *> job.w, <const floating *> job.wt, job.woff, n, job.L, x, t,
-            <floating *> job.acts, <floating *> job.deltas, job.aoff, job.B, <floating *> job.u,
-            <floating *> job.jbuf + tid * 2 * job.jsize, job.jsize, job.chunk, g,
-            <floating> job.c, r0, rows)
+    cdef const floating *x = <const floating *> job.x + (s * job.B + r0) * n[0]
+    cdef const floating *t = <const floating *> job.t + (s * job.B + r0) * nL
+    cdef floating *own = <floating *> job.scratch + tid * job.tsize
+    cdef Py_ssize_t per = job.aoff[job.L] + nL                 # sum of n_1 .. n_L
+    cdef Py_ssize_t k = i * job.nthreads + tid
+    job.sse[k] = 0
+    job.bad_in[k] = not (_all_finite(x, rows * n[0]) and _all_finite(t, rows * nL))
+    if job.bad_in[k]:
+        return 0
+    return _gradient_block(
+        <const floating *> job.w, <const floating *> job.wt, job.woff, n, job.L, x, t,
+        own, own + R * per, job.aoff, R, own + 2 * R * per,
+        own + 2 * R * per + (R * n[job.L - 1] if job.L >= 2 else 0), job.jsize, job.chunk,
+        _slot(job, i, tid, kind), <floating> job.c, 0, rows,
+        &job.sse[k], pj, s, i)
 
 
-cdef void _reduce_run(StepJob *job, Py_ssize_t i, const floating *kind) noexcept nogil:
-    """Piece i of the gradient's entries: grad += partial 1, += partial 2, ...
-    in block order, so each entry is summed in the same order whatever piece
-    or thread it falls to."""
-    cdef Py_ssize_t start = _block_start(i, job.nblocks, job.P)
-    cdef Py_ssize_t stop = _block_start(i + 1, job.nblocks, job.P)
-    cdef Py_ssize_t b
-    cdef floating *grad = <floating *> job.grad
-    cdef const floating *partial = <const floating *> job.partial
-    for b in range(1, job.nblocks):
-        _add_into(grad + start, partial + (b - 1) * job.P + start, stop - start)
+cdef void _transpose_weights(StepJob *job, const floating *kind) noexcept nogil:
+    """W^{k+1}[:-1]^T for the layers that start a Jacobian sweep."""
+    cdef Py_ssize_t i, j, q
+    cdef const Py_ssize_t *n = job.n
+    cdef const Py_ssize_t *woff = job.woff
+    cdef const floating *w = <const floating *> job.w
+    cdef floating *wt = <floating *> job.wt
+    for i in range(job.L - 2):
+        for j in range(n[i + 2]):
+            for q in range(n[i + 1]):
+                wt[woff[i + 1] + j * n[i + 1] + q] = w[woff[i + 1] + q * n[i + 2] + j]
 
 
-cdef void _forward_f(void *job, Py_ssize_t i, int tid) noexcept nogil:
-    _forward_run(<StepJob *> job, i, <const float *> NULL)
-
-
-cdef void _forward_d(void *job, Py_ssize_t i, int tid) noexcept nogil:
-    _forward_run(<StepJob *> job, i, <const double *> NULL)
-
-
-cdef void _gradient_f(void *job, Py_ssize_t i, int tid) noexcept nogil:
-    _gradient_run(<StepJob *> job, i, tid, <const float *> NULL)
-
-
-cdef void _gradient_d(void *job, Py_ssize_t i, int tid) noexcept nogil:
-    _gradient_run(<StepJob *> job, i, tid, <const double *> NULL)
-
-
-cdef void _reduce_f(void *job, Py_ssize_t i, int tid) noexcept nogil:
-    _reduce_run(<StepJob *> job, i, <const float *> NULL)
-
-
-cdef void _reduce_d(void *job, Py_ssize_t i, int tid) noexcept nogil:
-    _reduce_run(<StepJob *> job, i, <const double *> NULL)
-
-
-cdef enum:
-    RUN_FORWARD, RUN_GRADIENT, RUN_REDUCE
-
-
-cdef inline void _run(StepJob *job, int what, int nthreads, const floating *kind) noexcept nogil:
-    """Every block (row block; for RUN_REDUCE, piece of the gradient) of
-    ``job`` on up to ``nthreads`` threads (block_pool.h)."""
-    cdef nnl_task fn
-    if floating is float:
-        fn = _forward_f if what == RUN_FORWARD else _gradient_f if what == RUN_GRADIENT else _reduce_f
+cdef void _reduce(StepJob *job, Py_ssize_t s, Py_ssize_t b, int tid,
+                  const floating *kind) noexcept nogil:
+    """Block b of step s into the step's result, blocks in order: loss
+    terms, input flags and grad = block 0 + block 1 + ... (the first add
+    writes grad; one block: a copy)."""
+    cdef Py_ssize_t k = b * job.nthreads + tid
+    if b == 0:
+        job.step_sse = 0
+        job.step_bad = 0
+    job.step_sse += job.sse[k]
+    job.step_bad = job.step_bad or job.bad_in[k]
+    if job.step_bad:
+        return
+    if job.nblocks == 1:
+        _copy_into(<floating *> job.grad, _slot(job, 0, tid, kind), job.P)
+    elif b == 0:
+        job.step_first = tid
+    elif b == 1:
+        _sum_into(<floating *> job.grad, _slot(job, 0, job.step_first, kind),
+                  _slot(job, 1, tid, kind), job.P)
     else:
-        fn = _forward_d if what == RUN_FORWARD else _gradient_d if what == RUN_GRADIENT else _reduce_d
-    nnl_run_blocks(fn, job, job.nblocks, nthreads)
+        _add_into(<floating *> job.grad, _slot(job, b, tid, kind), job.P)
+
+
+cdef int _finish(StepJob *job, Py_ssize_t s, const floating *kind) noexcept nogil:
+    """Step s's serial end, after its last block is reduced: loss, checks,
+    the momentum step, then W^T for the next step.  Nonzero (a refused
+    step, which changed nothing) stops the job."""
+    cdef double loss = job.step_sse / (job.B * job.n[job.L])
+    job.losses[s] = loss
+    if job.step_bad:
+        job.status = ST_BAD_INPUT
+        return 1
+    if not (_all_finite(<floating *> job.grad, job.P) and loss - loss == 0):
+        job.status = ST_BAD_GRADIENT
+        return 1
+    if job.v != NULL:
+        _momentum_step(<floating *> job.w, <floating *> job.v, <floating *> job.grad, job.P,
+                       <floating> job.momentum, <floating> job.lr)
+        _transpose_weights(job, kind)
+    return 0
+
+
+cdef extern from "<unistd.h>" nogil:
+    int usleep(unsigned int usec)
+
+
+cdef int _test_delay_us = 0
+
+
+cdef inline void _sleep_us(int us) noexcept nogil:
+    usleep(<unsigned int> us)
+
+
+cdef int _forward_f(void *job, const nnl_job *pj, Py_ssize_t s, Py_ssize_t i, int tid) noexcept nogil:
+    return _forward_run(<StepJob *> job, i, <const float *> NULL)
+
+
+cdef int _forward_d(void *job, const nnl_job *pj, Py_ssize_t s, Py_ssize_t i, int tid) noexcept nogil:
+    return _forward_run(<StepJob *> job, i, <const double *> NULL)
+
+
+cdef int _gradient_f(void *job, const nnl_job *pj, Py_ssize_t s, Py_ssize_t i, int tid) noexcept nogil:
+    if tid > 0 and _test_delay_us > 0:
+        _sleep_us(_test_delay_us)
+    return _gradient_run(<StepJob *> job, pj, s, i, tid, <const float *> NULL)
+
+
+cdef int _gradient_d(void *job, const nnl_job *pj, Py_ssize_t s, Py_ssize_t i, int tid) noexcept nogil:
+    if tid > 0 and _test_delay_us > 0:
+        _sleep_us(_test_delay_us)
+    return _gradient_run(<StepJob *> job, pj, s, i, tid, <const double *> NULL)
+
+
+cdef void _reduce_f(void *job, Py_ssize_t s, Py_ssize_t b, int tid) noexcept nogil:
+    _reduce(<StepJob *> job, s, b, tid, <const float *> NULL)
+
+
+cdef void _reduce_d(void *job, Py_ssize_t s, Py_ssize_t b, int tid) noexcept nogil:
+    _reduce(<StepJob *> job, s, b, tid, <const double *> NULL)
+
+
+cdef int _finish_f(void *job, Py_ssize_t s) noexcept nogil:
+    return _finish(<StepJob *> job, s, <const float *> NULL)
+
+
+cdef int _finish_d(void *job, Py_ssize_t s) noexcept nogil:
+    return _finish(<StepJob *> job, s, <const double *> NULL)
+
+
+def pool_counters():
+    """Counts since import: ``redone`` (blocks run again because their
+    claimer stalled), ``lost`` (runs that another run of the same block
+    beat) and ``moves`` (helpers that left a CPU another thread of the job
+    was on); see block_pool.h."""
+    cdef long out[3]
+    nnl_pool_counters(out)
+    return {"redone": out[0], "lost": out[1], "moves": out[2]}
+
+
+def set_test_delay(int microseconds):
+    """Tests only: helper threads sleep this long before each block they
+    claim, so that the other threads redo their blocks (0: off)."""
+    global _test_delay_us
+    _test_delay_us = max(0, microseconds)
 
 
 def forward(const floating[::1] w,            # IN  flat parameters
@@ -635,16 +756,49 @@ def forward(const floating[::1] w,            # IN  flat parameters
     job.w, job.x, job.acts = <void *> &w[0], <const void *> &x[0, 0], <void *> &acts[0]
     job.n, job.woff, job.aoff, job.L, job.B = n, woff, aoff, L, B
     job.nblocks = block_count(num_threads, B)
+    cdef nnl_block_fn fn = _forward_f if floating is float else _forward_d
     with nogil:
-        _run(&job, RUN_FORWARD, <int> min(<Py_ssize_t> num_threads, job.nblocks), &w[0])
+        nnl_run_steps(fn, NULL, NULL, &job, job.nblocks, 1,
+                      <int> min(<Py_ssize_t> num_threads, job.nblocks), 0)
 
 
-cdef enum:
-    ST_OK = 0            # ``gradient_and_step`` status codes
-    ST_BAD_INPUT = 1     # x or t holds NaN or inf: nothing was changed
-    ST_BAD_GRADIENT = 2  # the loss or the gradient is not finite: nothing was changed
-
-OK, BAD_INPUT, BAD_GRADIENT = ST_OK, ST_BAD_INPUT, ST_BAD_GRADIENT
+cdef object _steps(floating *wp, floating *vp, Py_ssize_t P, const floating *x,
+                   const floating *t, Py_ssize_t S, Py_ssize_t B, Py_ssize_t n0,
+                   Py_ssize_t nL, const Py_ssize_t[::1] plan, floating *base,
+                   Py_ssize_t nbuf, double lr, double momentum, double *losses):
+    """S steps on batches x[s], t[s]; returns (status, steps applied)."""
+    cdef Py_ssize_t L, done
+    _check_plan(plan, P, B, n0, nbuf)
+    L = plan[PL_L]
+    cdef const Py_ssize_t *n = &plan[PL_HEAD]
+    if nL != n[L]:
+        raise ValueError("t must have shape (%d, %d)" % (B, n[L]))
+    cdef StepJob job
+    job.w, job.v, job.wt = <void *> wp, <void *> vp, <void *> (base + plan[PL_WT])
+    job.x, job.t = <const void *> x, <const void *> t
+    job.grad, job.slots = <void *> (base + plan[PL_GRAD]), <void *> (base + plan[PL_SLOTS])
+    job.scratch = <void *> (base + plan[PL_SCRATCH])
+    job.n, job.woff, job.aoff = n, n + L + 1, n + 2 * L + 1
+    job.L, job.B, job.P, job.nblocks, job.nthreads = L, B, P, plan[PL_NBLOCKS], plan[PL_NTHREADS]
+    job.jsize, job.chunk, job.rows, job.tsize = plan[PL_JSIZE], plan[PL_CHUNK], plan[PL_ROWS], plan[PL_TSIZE]
+    job.c, job.lr, job.momentum = 2.0 / (B * nL), lr, momentum
+    job.losses, job.status = losses, ST_OK
+    cdef nnl_block_fn fn = _gradient_f if floating is float else _gradient_d
+    cdef nnl_reduce_fn red = _reduce_f if floating is float else _reduce_d
+    cdef nnl_finish_fn fin = _finish_f if floating is float else _finish_d
+    cdef Py_ssize_t nslots = job.nblocks * job.nthreads
+    job.sse = <double *> malloc(nslots * sizeof(double))
+    job.bad_in = <int *> malloc(nslots * sizeof(int))
+    if job.sse == NULL or job.bad_in == NULL:
+        free(job.sse)
+        free(job.bad_in)
+        raise MemoryError()
+    with nogil:
+        _transpose_weights(&job, wp)
+        done = nnl_run_steps(fn, red, fin, &job, job.nblocks, S, <int> job.nthreads, 1)
+    free(job.sse)
+    free(job.bad_in)
+    return job.status, done - (job.status != ST_OK)
 
 
 def gradient_and_step(floating[::1] w,                 # IN/OUT flat parameters (OUT: update only)
@@ -664,78 +818,63 @@ def gradient_and_step(floating[::1] w,                 # IN/OUT flat parameters 
     ``plan[PL_NTHREADS]`` threads, and the result is bit for bit the same
     whenever the number of blocks is.
     """
-    cdef Py_ssize_t L, B = x.shape[0], P = w.shape[0], nb, nt, i, j, q, nL
-    _check_plan(plan, P, B, x.shape[1], buf.shape[0])
-    L = plan[PL_L]
-    nb = plan[PL_NBLOCKS]
-    nt = plan[PL_NTHREADS]
-    cdef const Py_ssize_t *n = &plan[PL_HEAD]
-    cdef const Py_ssize_t *woff = n + L + 1
-    cdef const Py_ssize_t *aoff = woff + L
-    nL = n[L]
-    if t.shape[0] != B or t.shape[1] != nL:
-        raise ValueError("t must have shape (%d, %d)" % (B, nL))
+    cdef Py_ssize_t P = w.shape[0]
+    cdef double loss = 0
+    if t.shape[0] != x.shape[0]:
+        raise ValueError("t must have shape (%d, %d)" % (x.shape[0], t.shape[1]))
     if v.shape[0] != 0 and v.shape[0] != P:
         raise ValueError("v must be empty or as long as w")
-    cdef bint update = v.shape[0] == P
-    cdef floating *base = &buf[0]
-    cdef floating *wt = base + plan[PL_WT]
-    cdef floating *partial = base + plan[PL_PARTIAL]
-    cdef floating *grad = base + plan[PL_GRAD]
-    cdef floating mom = <floating> momentum, rate = <floating> lr
-    cdef floating *wp = &w[0]
-    cdef floating *vp = &v[0] if update else NULL
-    cdef double sse = 0, loss
-    cdef double sse_part[MAX_BLOCKS]
-    cdef int bad_in[MAX_BLOCKS]
-    cdef int status = ST_OK
-    cdef StepJob job
-    job.w, job.wt, job.x, job.t = <const void *> wp, <const void *> wt, <const void *> &x[0, 0], <const void *> &t[0, 0]
-    job.acts, job.deltas = <void *> (base + plan[PL_ACTS]), <void *> (base + plan[PL_DELTAS])
-    job.u, job.jbuf = <void *> (base + plan[PL_U]), <void *> (base + plan[PL_JBUF])
-    job.grad, job.partial = <void *> grad, <void *> partial
-    job.n, job.woff, job.aoff, job.L, job.B, job.P, job.nblocks = n, woff, aoff, L, B, P, nb
-    job.jsize, job.chunk, job.c = plan[PL_JSIZE], plan[PL_CHUNK], 2.0 / (B * nL)
-    job.sse, job.bad_in = sse_part, bad_in
-    with nogil:
-        # W^{k+1}[:-1]^T for the layers that start a Jacobian sweep
-        for i in range(L - 2):
-            for j in range(n[i + 2]):
-                for q in range(n[i + 1]):
-                    wt[woff[i + 1] + j * n[i + 1] + q] = wp[woff[i + 1] + q * n[i + 2] + j]
-        # The batch: every block checks its inputs, then does the whole step.
-        # This is the only parallel part, so a step wakes the helpers once
-        # and waits once, for the blocks they have started only.
-        _run(&job, RUN_GRADIENT, <int> nt, wp)
-        # grad = block 0 + block 1 + ... in this order (in parallel over
-        # pieces of the entries), checks, then the momentum step.
-        for i in range(nb):
-            sse += sse_part[i]
-        loss = sse / (B * nL)
-        if _any_set(bad_in, nb):
-            status = ST_BAD_INPUT
-        else:
-            if nb > 1:
-                _run(&job, RUN_REDUCE, <int> nt, wp)
-            if not (_all_finite(grad, P) and loss - loss == 0):
-                status = ST_BAD_GRADIENT
-            elif update:
-                _momentum_step(wp, vp, grad, P, mom, rate)
+    status, _ = _steps(&w[0], &v[0] if v.shape[0] else NULL, P, &x[0, 0], &t[0, 0], 1,
+                       x.shape[0], x.shape[1], t.shape[1], plan, &buf[0], buf.shape[0],
+                       lr, momentum, &loss)
     return status, loss
 
 
-cdef inline bint _any_set(const int *flags, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(n):
-        if flags[i]:
-            return True
-    return False
+def gradient_and_steps(floating[::1] w,               # IN/OUT flat parameters
+                       floating[::1] v,               # IN/OUT momentum buffer (as long as w)
+                       const floating[:, :, ::1] xs,  # IN  (S, B, n_0): S batches
+                       const floating[:, :, ::1] ts,  # IN  (S, B, n_L)
+                       const Py_ssize_t[::1] plan,    # IN  from make_plan(layers, B, ...)
+                       floating[::1] buf,             # OUT scratch
+                       double lr, double momentum,
+                       double[::1] losses):           # OUT (S,) loss of each step
+    """``gradient_and_step`` on batches xs[0], ts[0], then xs[1], ts[1], ...
+    in one call, bit for bit as S separate calls, but the threads go from one
+    step to the next without returning to Python (see block_pool.h).
+
+    Returns ``(status, applied)``: the steps before ``applied`` were taken;
+    with status OK that is all S, otherwise step ``applied`` was refused
+    (bad input or gradient, as ``gradient_and_step``) and the rest not run.
+    """
+    cdef Py_ssize_t P = w.shape[0], S = xs.shape[0]
+    if ts.shape[0] != S or ts.shape[1] != xs.shape[1]:
+        raise ValueError("xs and ts must hold the same number of batches of the same size")
+    if v.shape[0] != P:
+        raise ValueError("v must be as long as w")
+    if losses.shape[0] != S:
+        raise ValueError("losses must have one entry per batch")
+    if S == 0:
+        return ST_OK, 0
+    return _steps(&w[0], &v[0], P, &xs[0, 0, 0], &ts[0, 0, 0], S, xs.shape[1], xs.shape[2],
+                  ts.shape[2], plan, &buf[0], buf.shape[0], lr, momentum, &losses[0])
 
 
 cdef void _add_into(floating *out, const floating *a, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
     for i in range(n):
         out[i] = out[i] + a[i]
+
+
+cdef void _copy_into(floating *out, const floating *a, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        out[i] = a[i]
+
+
+cdef void _sum_into(floating *out, const floating *a, const floating *b, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        out[i] = a[i] + b[i]
 
 
 cdef void _momentum_step(floating *w, floating *v, const floating *g, Py_ssize_t n,

@@ -21,7 +21,7 @@ static int nnl_openmp_enabled(void) { return 0; }
 static int nnl_max_threads(void) { return 1; }
 #endif
 
-#include "block_pool.h"       /* nnl_run_blocks: the row blocks of a step on a thread pool */
+#include "block_pool.h"       /* nnl_run_steps: the row blocks of the steps on a thread pool */
 
 /* sigmoid(h), numerically stable and branch-free:
  *   z = exp(-|h|) in [0, 1],  a = (h >= 0 ? 1 : z) / (1 + z).

@@ -23,9 +23,12 @@ BLAS limit of n.  N defaults to the cores this process may use.
 Method
 ------
 * For each net, each implementation is timed on ``batches`` consecutive
-  batches (1..k of the file), after one untimed warm-up batch (batch 0) run
-  under the same thread setting and a pause of ``SETTLE_S`` seconds, so that
-  the thread pools of the implementation timed before have gone idle.  Rounds over the implementations are
+  batches (1..k of the file, then 0: by default a whole epoch), after one
+  untimed warm-up batch (batch 0) run under the same thread setting and a
+  pause of ``SETTLE_S`` seconds, so that the thread pools of the
+  implementation timed before have gone idle.  CyNet takes consecutive
+  batches in one ``CyNet.steps`` call, as ``train`` does; the others one
+  ``step`` call per batch.  Rounds over the implementations are
   repeated and interleaved (A B C ... A B C ..., ``repeats`` rounds) so that
   drifts of the machine (clock, other load) hit every implementation alike;
   the figure is the median round.  It is extrapolated to an epoch as

@@ -214,7 +214,7 @@ def run_benchmark(
 ):
     """Time every implementation; return a JSON-serialisable dict.
 
-    ``quick``: 2 batches and 2 rounds instead of 10 and 5, PyNet on 1 sample
+    ``quick``: 2 batches and 2 rounds instead of 60 (an epoch) and 5, PyNet on 1 sample
     and skipped where a sample takes minutes.  ``threads``: N of the xN
     columns (default: the cores available).  ``nets``: names of ``NETS`` or
     ``(name, layers)`` pairs.  ``impls``: a subset of ``IMPLS`` (default all;

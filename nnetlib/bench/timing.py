@@ -62,12 +62,25 @@ class Runner:
         return self.batches * self.batch_size, f"{self.batches} batch{'es' * (self.batches > 1)}"
 
     def _steps(self, indices):
+        """Steps on batches ``indices`` (modulo the batch count), as ``train`` takes
+        them: one ``net.steps`` call per run of consecutive batches where the net
+        has it (CyNet), else ``net.step`` per batch."""
         bs = self.batch_size
-        for i in indices:
-            i %= self.n_batches
-            self.net.step(
-                self.x[i * bs : (i + 1) * bs], self.t[i * bs : (i + 1) * bs], LR, MOMENTUM
-            )
+        indices = [i % self.n_batches for i in indices]
+        if not hasattr(self.net, "steps"):
+            for i in indices:
+                self.net.step(
+                    self.x[i * bs : (i + 1) * bs], self.t[i * bs : (i + 1) * bs], LR, MOMENTUM
+                )
+            return
+        start = 0
+        for end in range(1, len(indices) + 1):
+            if end == len(indices) or indices[end] != indices[end - 1] + 1:
+                a, b = indices[start], indices[end - 1] + 1
+                xs = self.x[a * bs : b * bs].reshape(b - a, bs, -1)
+                ts = self.t[a * bs : b * bs].reshape(b - a, bs, -1)
+                self.net.steps(xs, ts, LR, MOMENTUM)
+                start = end
 
     def _gpu_epoch(self):
         import torch

@@ -2,8 +2,12 @@
 
 The arithmetic is NpNet's (forward Jacobians J^{l,k}, contracted with the
 output error; see ``nnetlib/frontprop.py``); the kernel ``_frontprop.pyx`` runs it
-on row blocks of the batch in parallel, one block per thread, with
-single-threaded BLAS inside each block, and fuses the momentum update.
+on row blocks of the batch in parallel (four per thread, handed out one at a
+time by a small thread pool), with single-threaded BLAS inside each block,
+and fuses the momentum update.  ``steps`` runs many batches in one call,
+which ``nnetlib.train`` uses: the threads go from step to step without
+Python, and a thread the OS deschedules (a busy laptop) holds nothing up;
+see ``nnetlib/_ext/block_pool.h``.
 ``kernel_source_path()`` gives the kernel's source, for the notebook's
 ``%%cython`` cell.
 
@@ -170,7 +174,7 @@ class CyNet(NpNet):
 
     # -- plumbing -------------------------------------------------------------
     def threads(self):
-        """The number of threads (= row blocks, at most the batch size) the
+        """The number of threads (each with four row blocks, at most one per sample) the
         next call will use."""
         if not self._kernel.openmp_enabled():
             return 1
@@ -246,17 +250,59 @@ class CyNet(NpNet):
     def _loss_and_gradients(self, x, t):
         """Gradient of checked ``x``, ``t``.  A non-finite gradient is
         returned as it is (``step`` refuses it), like NpNet's."""
-        B = x.shape[0]
         loss, _ = self._train(x, t, self._empty, 0.0, 0.0)
-        acts = self._region("acts", B * sum(self.layers[1:])).copy()
-        self._acts = [x] + self._split_acts(acts, B)  # kept for DADW, like NpNet's
-        self._dadw_memo = {}
-        g = self._region("grad", self.n_params)
+        g = self._region("grad", self.n_params).copy()
+        self._forward(x)  # the activations, kept for DADW like NpNet's
         grads, start = [], 0
         for rows, cols in layer_shapes(self.layers):
-            grads.append(g[start : start + rows * cols].reshape(rows, cols).copy())
+            grads.append(g[start : start + rows * cols].reshape(rows, cols))
             start += rows * cols
         return loss, grads
+
+    def steps(self, xs, ts, lr=None, momentum=0.5):
+        """``step`` on the batches ``xs[0], ts[0]``, then ``xs[1], ts[1]``, ...
+        (arrays of shape (S, B, n_0) and (S, B, n_L)) in one kernel call.
+
+        Bit for bit the weights and losses of S calls of ``step``, but the
+        threads go from one step to the next without a return to Python, so
+        a thread the OS deschedules (a busy machine) stalls nothing: another
+        one redoes its block and steps on (``_ext/block_pool.h``).
+        ``nnetlib.train`` uses it.  Returns the S losses, each before its step.
+        A refused batch (NaN or inf in it, or a gradient that is not finite)
+        raises, saying how many batches before it were applied; it and the
+        ones after it were not.
+        """
+        lr, momentum = self.check_step(lr, momentum)
+        xs, ts = np.asarray(xs), np.asarray(ts)
+        if xs.ndim != 3 or ts.ndim != 3 or xs.shape[:2] != ts.shape[:2]:
+            raise ValueError(
+                "steps takes xs of shape (S, B, n_0) and ts of shape (S, B, n_L) with the same "
+                f"S and B, got {xs.shape} and {ts.shape}"
+            )
+        S, B = xs.shape[:2]
+        losses = np.zeros(S)
+        if S == 0 or B == 0:
+            return losses
+        x, t = self._batch(xs.reshape(S * B, -1), ts.reshape(S * B, -1))
+        x, t = x.reshape(S, B, -1), t.reshape(S, B, -1)
+        plan, buf = self._workspace(B)
+        k = self._kernel
+        with _blas_one_thread():
+            status, applied = k.gradient_and_steps(
+                self._flat, self.optimizer.velocity, x, t, plan, buf, lr, momentum, losses
+            )
+        if status != k.OK:
+            what = (
+                "contains NaN or inf"
+                if status == k.BAD_INPUT
+                else "gives a gradient that is not finite"
+            )
+            error = ValueError if status == k.BAD_INPUT else FloatingPointError
+            raise error(
+                f"batch {applied} (counting from 0) of {S} {what}: the {applied} before it were "
+                "applied, it and the ones after it were not"
+            )
+        return losses
 
     def step(self, x, t, lr=None, momentum=0.5):
         """One SGD-with-momentum update, v <- momentum v - lr g; w <- w + v.
