@@ -68,7 +68,7 @@ typedef int (*nnl_finish_fn)(void *ctx, Py_ssize_t step);
 
 #define NNL_POOL_MAX 63            /* helper threads, at most */
 #define NNL_SPIN 2000              /* polls before sleeping between jobs (about 0.1 ms) */
-#define NNL_STALL_NS 30000         /* a block is stalled after 2 x fastest + this */
+#define NNL_STALL_NS 30000         /* a block is stalled after 1.25 x the fastest + this */
 #ifndef NNL_YIELD_NS
 #define NNL_YIELD_NS 200000        /* idle this long inside a job: sched_yield() */
 #endif
