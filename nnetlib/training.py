@@ -191,22 +191,16 @@ def _epoch(net, x, targets, batch_size, order_seed, step_args, bar, stop):
     """One pass of ``net.step`` over the batches (``net.steps`` over stacks of
     them where the net has it: the same steps, one kernel call per stack);
     the summed batch losses (times their sizes), or None when Ctrl-C stopped it."""
-    running = 0.0
-    shuffle = order_seed is not None
     if hasattr(net, "steps"):
-        group = _group_size(x, targets, batch_size)
-        for xs, ts in batches(x, targets, batch_size, shuffle, order_seed, group=group):
-            for loss in net.steps(xs, ts, **step_args):
-                running += float(loss) * xs.shape[1]
-            if bar is not None:
-                bar.update(xs.shape[0])
-            if stop["hit"]:
-                return None
-        return running
-    for xb, tb in batches(x, targets, batch_size, shuffle, order_seed):
-        running += net.step(xb, tb, **step_args) * xb.shape[0]
+        group, run = _group_size(x, targets, batch_size), net.steps
+    else:
+        group, run = 1, lambda xs, ts, **args: [net.step(xs[0], ts[0], **args)]
+    running = 0.0
+    for xs, ts in batches(x, targets, batch_size, order_seed is not None, order_seed, group=group):
+        for loss in run(xs, ts, **step_args):
+            running += float(loss) * xs.shape[1]
         if bar is not None:
-            bar.update(1)
+            bar.update(xs.shape[0])
         if stop["hit"]:
             return None
     return running

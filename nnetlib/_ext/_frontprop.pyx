@@ -821,7 +821,7 @@ def gradient_and_step(floating[::1] w,                 # IN/OUT flat parameters 
     cdef Py_ssize_t P = w.shape[0]
     cdef double loss = 0
     if t.shape[0] != x.shape[0]:
-        raise ValueError("t must have shape (%d, %d)" % (x.shape[0], t.shape[1]))
+        raise ValueError("t has %d rows, x has %d" % (t.shape[0], x.shape[0]))
     if v.shape[0] != 0 and v.shape[0] != P:
         raise ValueError("v must be empty or as long as w")
     status, _ = _steps(&w[0], &v[0] if v.shape[0] else NULL, P, &x[0, 0], &t[0, 0], 1,

@@ -270,7 +270,7 @@ static struct {
     pthread_mutex_t busy;          /* held by the caller of a job */
     int helpers;                   /* helper threads started */
     int want;                      /* helpers asked to join this job */
-    int inside;                    /* helpers inside the job now */
+    _Atomic int inside;            /* helpers inside the job now (changed under mu) */
     int caller_sleeps;
     nnl_job *job;                  /* the open job, or NULL */
     _Atomic uint32_t gen;          /* generation: one per job */
@@ -388,25 +388,16 @@ static Py_ssize_t nnl_run_steps(nnl_block_fn fn, nnl_reduce_fn reduce, nnl_finis
 
     nnl_job_work(&job, 0);
 
-    pthread_mutex_lock(&nnl_pool.mu);              /* close the job; wait for helpers to leave */
+    pthread_mutex_lock(&nnl_pool.mu);              /* close the job: no helper joins now */
     nnl_pool.job = NULL;
-    if (nnl_pool.inside > 0) {
-        int spin;
-        pthread_mutex_unlock(&nnl_pool.mu);
-        for (spin = 0; spin < NNL_SPIN; spin++) {
-            pthread_mutex_lock(&nnl_pool.mu);
-            int in = nnl_pool.inside;
-            pthread_mutex_unlock(&nnl_pool.mu);
-            if (in == 0)
-                break;
-            NNL_PAUSE();
-        }
-        pthread_mutex_lock(&nnl_pool.mu);
-        nnl_pool.caller_sleeps = 1;
-        while (nnl_pool.inside > 0)
-            pthread_cond_wait(&nnl_pool.left, &nnl_pool.mu);
-        nnl_pool.caller_sleeps = 0;
-    }
+    pthread_mutex_unlock(&nnl_pool.mu);
+    for (b = 0; b < NNL_SPIN && atomic_load(&nnl_pool.inside) > 0; b++)
+        NNL_PAUSE();                               /* wait for helpers to leave: spin, then sleep */
+    pthread_mutex_lock(&nnl_pool.mu);
+    nnl_pool.caller_sleeps = 1;
+    while (atomic_load(&nnl_pool.inside) > 0)
+        pthread_cond_wait(&nnl_pool.left, &nnl_pool.mu);
+    nnl_pool.caller_sleeps = 0;
     pthread_mutex_unlock(&nnl_pool.mu);
     pthread_mutex_unlock(&nnl_pool.busy);
     return (Py_ssize_t)atomic_load(&job.finished);
