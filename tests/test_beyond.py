@@ -78,7 +78,7 @@ def ce_problem(layers, batch, seed=0):
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("layers", ARCHS)
 def test_gradients_match_autograd(net_class, activation, loss, layers):
-    p = nnetlib.init_params(layers, init="naive", seed=len(layers), dtype="float64")
+    p = nnetlib.init_params(layers, init="article_normal", seed=len(layers), dtype="float64")
     x, t = problem(layers, 5, seed=1)
     x = 2 * x - 1  # both signs, so ReLU is exercised
     E, ref = torch_reference(layers, p, x, t, activation, loss)
@@ -138,7 +138,7 @@ def test_default_frontnet_is_the_article_net():
     seed=st.integers(0, 2**16),
 )
 def test_backprop_equals_frontprop(layers, batch, activation, loss, seed):
-    p = nnetlib.init_params(layers, init="naive", seed=seed, dtype="float64")
+    p = nnetlib.init_params(layers, init="article_normal", seed=seed, dtype="float64")
     x, t = problem(layers, batch, seed=seed)
     kw = dict(
         params=p, dtype="float64", activation=activation, loss=loss, dropout=0.3, dropout_seed=seed

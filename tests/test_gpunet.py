@@ -45,7 +45,7 @@ def assert_grads_close(got, want, tol=TOL):
 @pytest.mark.parametrize("n", BATCHES)
 def test_gradients_match_autograd_and_npnet(layers, n):
     x, t = problem(layers, n, seed=n)
-    net = GpuNet(layers, seed=7, dtype="float64", init="naive", device="cpu")
+    net = GpuNet(layers, seed=7, dtype="float64", init="article_normal", device="cpu")
     p = net.params
     got = net.gradients(x, t)
     assert all(g.dtype == np.float64 for g in got)

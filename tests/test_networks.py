@@ -204,15 +204,24 @@ def test_step_semantics_match_torch_sgd():
 
 def test_init_distributions():
     layers = [400, 300, 10]
-    k = nnetlib.init_params(layers, "kaiming", seed=0, dtype="float64")
-    w0 = k[: 401 * 300]
-    assert np.abs(w0).max() <= 1 / np.sqrt(400) and np.abs(w0).max() > 0.99 / np.sqrt(400)
-    n = nnetlib.init_params(layers, "naive", seed=0, dtype="float64")
-    assert abs(np.std(n[: 401 * 300]) * np.sqrt(400) - 1) < 0.01
+    w0 = slice(0, 401 * 300)  # the first layer: fan-in n = 400, n + 1 = 401 with the bias
+    k = nnetlib.init_params(layers, "torch", seed=0, dtype="float64")[w0]
+    assert np.abs(k).max() <= 1 / np.sqrt(400) and np.abs(k).max() > 0.99 / np.sqrt(400)
+    u = nnetlib.init_params(layers, "article_uniform", seed=0, dtype="float64")[w0]
+    bound = 0.5 * np.sqrt(3 / 401)  # 0.866 / sqrt(n + 1)
+    assert np.abs(u).max() <= bound and np.abs(u).max() > 0.99 * bound
+    assert abs(np.std(u) * np.sqrt(401) - 0.5) < 0.01  # U(-b, b) has sd b / sqrt(3)
+    n = nnetlib.init_params(layers, "article_normal", seed=0, dtype="float64")[w0]
+    assert abs(np.std(n) * np.sqrt(401) - 1) < 0.01 and abs(np.mean(n)) < 1e-3
     assert np.array_equal(nnetlib.init_params(layers, seed=5), nnetlib.init_params(layers, seed=5))
     assert not np.array_equal(
         nnetlib.init_params(layers, seed=5), nnetlib.init_params(layers, seed=6)
     )
+
+
+def test_init_renamed():
+    with pytest.raises(ValueError, match="'kaiming' is now called 'torch'"):
+        nnetlib.init_params([3, 2], "kaiming")
 
 
 def test_shapes_and_layout():

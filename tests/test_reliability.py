@@ -60,7 +60,10 @@ def test_bad_dtype(net_class, dtype):
 
 def test_bad_init(net_class):
     with pytest.raises(
-        ValueError, match=re.escape("init must be one of ('kaiming', 'naive'), got 'xavier'")
+        ValueError,
+        match=re.escape(
+            "init must be one of ('torch', 'article_uniform', 'article_normal'), got 'xavier'"
+        ),
     ):
         net_class(LAYERS, init="xavier")
 

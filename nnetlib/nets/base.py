@@ -29,7 +29,10 @@ from ..activations import sigmoid
 from ..checkpoint import read_checkpoint, write_atomically, write_checkpoint
 from ..optim import SGD
 
-INITS = ("kaiming", "naive")
+#: the initial draws ``init_params`` offers (see its docstring)
+INITS = ("torch", "article_uniform", "article_normal")
+#: names of earlier versions, and what they are called now
+_RENAMED = {"kaiming": "torch"}
 #: what the article's nets compute: sigmoid layers, squared error, no dropout
 ARTICLE_FUNCTION = {"activation": "sigmoid", "loss": "mse", "dropout": 0.0}
 
@@ -58,28 +61,35 @@ def n_params(layers):
 def _check_options(layers, init, dtype):
     """``(layers, dtype)`` checked, and ``init`` one of ``INITS``."""
     if init not in INITS:
-        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        hint = f" ({init!r} is now called {_RENAMED[init]!r})" if init in _RENAMED else ""
+        raise ValueError(f"init must be one of {INITS}, got {init!r}{hint}")
     return check_layers(layers), check_dtype(dtype)
 
 
-def init_params(layers, init="kaiming", seed=None, dtype="float32"):
-    """Draw a flat parameter vector.
+def init_params(layers, init="torch", seed=None, dtype="float32"):
+    """Draw a flat parameter vector; n is a layer's fan-in without the bias.
 
-    ``"kaiming"``: every weight and bias of layer k from U(-1/sqrt(n_k),
-    1/sqrt(n_k)), as torch.nn.Linear does.  ``"naive"``: N(0, 1)/sqrt(n_k),
-    the article's Nnet*.  The draw is made in float64 and then cast, so a
-    float32 and a float64 net with one seed start from the same weights.
+    ``"torch"``: every weight and bias from U(-1/sqrt(n), 1/sqrt(n)), the
+    bounds of torch.nn.Linear's default.  ``"article_uniform"``: every weight
+    and bias from U(-0.866/sqrt(n+1), 0.866/sqrt(n+1)), the article's Nnet
+    (its code draws (U(0, 1) - 0.5) * sqrt(3/(n+1))).  ``"article_normal"``:
+    N(0, 1)/sqrt(n+1), the article's Nnet*.  The draw is made in float64 and
+    then cast, so a float32 and a float64 net with one seed start from the
+    same weights.
     """
     layers, dtype = _check_options(layers, init, dtype)
     rng = np.random.default_rng(seed)
     parts = []
     for rows, cols in layer_shapes(layers):
         fan_in = rows - 1
-        if init == "kaiming":
+        if init == "torch":
             bound = 1 / np.sqrt(fan_in)
             w = rng.uniform(-bound, bound, size=(rows, cols))
+        elif init == "article_uniform":
+            bound = 0.5 * np.sqrt(3 / rows)
+            w = rng.uniform(-bound, bound, size=(rows, cols))
         else:
-            w = rng.standard_normal((rows, cols)) / np.sqrt(fan_in)
+            w = rng.standard_normal((rows, cols)) / np.sqrt(rows)
         parts.append(w.ravel())
     return np.concatenate(parts).astype(dtype)
 
@@ -101,7 +111,7 @@ def _describe(function):
 class Network:
     """The interface of every net: checks, evaluation, ``step``, checkpoints.
 
-    ``Net(layers, *, params=None, init="kaiming", seed=None, dtype="float32")``.
+    ``Net(layers, *, params=None, init="torch", seed=None, dtype="float32")``.
     Subclasses store the parameters (``_install``, ``params``, ``weights``)
     and compute (``_forward``, ``_loss_and_gradients``, ``step``).
     """
@@ -109,7 +119,7 @@ class Network:
     #: the optimizer ``step`` follows (``nnetlib.optim``)
     optimizer_class = SGD
 
-    def __init__(self, layers, *, params=None, init="kaiming", seed=None, dtype="float32"):
+    def __init__(self, layers, *, params=None, init="torch", seed=None, dtype="float32"):
         layers, dtype = _check_options(layers, init, dtype)
         if params is None:
             flat = init_params(layers, init, seed, dtype)

@@ -104,7 +104,7 @@ _blas_one_thread = _BlasOneThread()
 class CyNet(NpNet):
     """Frontprop in Cython + OpenMP; NpNet's interface (DADW included).
 
-    ``CyNet(layers, *, params=None, init="kaiming", seed=None,
+    ``CyNet(layers, *, params=None, init="torch", seed=None,
     dtype="float32", num_threads=None, kernel=None)``.  ``kernel`` is a
     module compiled from ``kernel_source_path()`` (notebook 03 builds one
     with ``%%cython``); by default the package's ``nnetlib._frontprop``.
@@ -115,7 +115,7 @@ class CyNet(NpNet):
         layers,
         *,
         params=None,
-        init="kaiming",
+        init="torch",
         seed=None,
         dtype="float32",
         num_threads=None,

@@ -143,7 +143,7 @@ class GeneralNet(ArrayNetwork):
 
     ``Net(layers, *, activation="sigmoid", loss="mse", optimizer="sgd",
     dropout=0.0, dropout_seed=None, betas=(0.9, 0.999), eps=1e-8,
-    params=None, init="kaiming", seed=None, dtype="float32")``.
+    params=None, init="torch", seed=None, dtype="float32")``.
     With the defaults the net is the article's: its gradients equal NpNet's.
     ``net.optimizer`` is an ``nnetlib.optim.SGD`` or ``Adam`` object and
     ``net.function`` says what the net computes (activation, loss, dropout).
@@ -161,7 +161,7 @@ class GeneralNet(ArrayNetwork):
         betas=(0.9, 0.999),
         eps=1e-8,
         params=None,
-        init="kaiming",
+        init="torch",
         seed=None,
         dtype="float32",
     ):

@@ -67,7 +67,7 @@ class _EpochGraph:
 class GpuNet(Network):
     """Frontprop in torch tensor ops on ``device``; see the module docstring.
 
-    ``GpuNet(layers, *, params=None, init="kaiming", seed=None,
+    ``GpuNet(layers, *, params=None, init="torch", seed=None,
     dtype="float32", device=None)``; ``device=None`` picks "cuda" when it is
     available and "cpu" otherwise.  Inputs may be NumPy arrays (or anything
     ``np.asarray`` reads) or torch tensors on any device.
@@ -78,7 +78,7 @@ class GpuNet(Network):
     jacobian_budget = 4 * JACOBIAN_BUDGET
 
     def __init__(
-        self, layers, *, params=None, init="kaiming", seed=None, dtype="float32", device=None
+        self, layers, *, params=None, init="torch", seed=None, dtype="float32", device=None
     ):
         self.device = resolve_device(device)
         self._graphs = {}

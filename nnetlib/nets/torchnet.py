@@ -94,7 +94,7 @@ class TorchNet(Network):
     """PyTorch autograd with the shared interface."""
 
     def __init__(
-        self, layers, *, params=None, init="kaiming", seed=None, dtype="float32", device="cpu"
+        self, layers, *, params=None, init="torch", seed=None, dtype="float32", device="cpu"
     ):
         self.device = torch.device(device)
         super().__init__(layers, params=params, init=init, seed=seed, dtype=dtype)

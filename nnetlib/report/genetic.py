@@ -146,7 +146,7 @@ def evaluate_population(pop, x, labels, layers, targets=None):
 
 
 def _init_population(rng, layers, population, dtype):
-    """Every individual drawn like ``init_params(init="kaiming")``."""
+    """Every individual drawn like ``init_params(init="torch")``."""
     parts = []
     for rows, cols in layer_shapes(layers):
         bound = 1 / np.sqrt(rows - 1)
