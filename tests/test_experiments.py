@@ -27,7 +27,8 @@ def test_clearly_apart_uses_the_spread():
 
 def test_fmt():
     s = ex.stat([0.9, 0.92])
-    assert ex.fmt(s, percent=True).endswith("%") and "±" in ex.fmt(s)
+    assert ex.fmt(s, percent=True) == "91.0 ± 1.4 %"
+    assert ex.fmt(s) == "0.9100 ± 0.0141"
 
 
 def test_torch_default_params_layout_and_bounds():

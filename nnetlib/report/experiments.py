@@ -38,9 +38,10 @@ def clearly_apart(a, b, k=2.0):
 
 
 def fmt(s, digits=4, percent=False):
-    """``"0.9063 ± 0.0021"`` (or ``"90.63 ± 0.21 %"`` with ``percent``) for a stat."""
+    """A stat as the report prints it, one rule everywhere: ``"0.0473 ± 0.0004"``
+    (``digits`` decimals), or with ``percent`` ``"91.1 ± 0.5 %"`` (one decimal)."""
     if percent:
-        return f"{100 * s['mean']:.{digits - 2}f} ± {100 * s['sd']:.{digits - 2}f} %"
+        return f"{100 * s['mean']:.1f} ± {100 * s['sd']:.1f} %"
     return f"{s['mean']:.{digits}f} ± {s['sd']:.{digits}f}"
 
 
