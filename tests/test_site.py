@@ -115,10 +115,12 @@ def test_saved_results_reach_the_landing_page():
         },
         "06-timing-table": {
             "quick": True,
-            "epoch_s": {
-                "np": 0.5,
-                "torch": 0.25,
-                "cy1": {"median": 0.125, "min": 0.1, "max": 0.2, "n": 7},
+            "classifier": {
+                "batch_s": {
+                    "np1": {"median": 0.5},
+                    "tr1": {"median": 0.25},
+                    "cy1": {"median": 0.125, "min": 0.1, "max": 0.2, "n": 7},
+                }
             },
             "threads_N": 2,
         },
@@ -128,6 +130,7 @@ def test_saved_results_reach_the_landing_page():
     assert "91.2 % ± 0.2 % (n = 5)" in html
     assert "0.5 s" in html and "2×" in html and "cy, 2 threads" in html
     assert "0.125 s (0.1 s to 0.2 s, n = 7)" in html and "0.5×" in html
+    assert "7.5 s" in html  # the same cy figure per epoch of 60 batches
     assert "3.2e-15" in html
     assert "06-timing-table were saved by a classroom run" in html
 

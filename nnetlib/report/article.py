@@ -29,11 +29,12 @@ SOURCE = {
     "timing": "de Mayo (2021), timing table, 'training time of one epoch in seconds', "
     "classifier 784-16-16-10",
     "results": "de Mayo (2021), results after 16 epochs, test set",
-    "claims": "de Mayo (2021), discussion of the results",
+    "claims": "de Mayo (2021), discussion of the results, and its note (Nota) on the derivation",
     "ga": "de Mayo (2021), genetic-algorithm section; settings read from its public code",
     "future": "de Mayo (2021), closing list of future work",
-    "measured": "the article's public code at " + CODE_COMMIT[:7] + ", run on this project's "
-    "2-core machine on 2026-11-29 (one batch of 1000, median of 7 rounds)",
+    "measured": "a quoted measurement, made outside this repository's runs: the article's public "
+    "code at " + CODE_COMMIT[:7] + ", run on this project's 2-core machine on 2026-11-29 (one SGD "
+    "step on a batch of 1000, float32, 1 thread, median of 7 interleaved rounds)",
     "memo": "the article's public code at " + CODE_COMMIT[:7] + ": dadw memo key (l, q, k, i, j)",
 }
 
@@ -77,7 +78,8 @@ FUTURE_WORK = (
     "automatic differentiation",
 )
 
-#: the article's code timed here (SOURCE["measured"]): seconds per batch of 1000
+#: quoted, not computed here: the article's code timed outside this repository's runs
+#: (SOURCE["measured"]), seconds per batch of 1000
 MEASURED_HERE_BATCH_S = {"cy": 3.90, "np": 9.09, "torch_1thread": 0.00272}
 MEASURED_HERE_PY_SAMPLE_S = 4.30
 BATCHES_PER_EPOCH = 60
