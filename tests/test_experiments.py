@@ -114,3 +114,20 @@ def test_frontprop_class_falls_back_with_one_line(monkeypatch, capsys):
     assert ex.frontprop_class() is NpNet
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "NpNet" in out
+
+
+def test_splice_biases_takes_weights_from_one_and_bias_rows_from_the_other():
+    from nnetlib.nets.base import init_params
+
+    layers = (4, 3, 2)
+    a = init_params(layers, "article_uniform", seed=0, dtype="float64")
+    b = init_params(layers, "torch", seed=1, dtype="float64")
+    mixed = ex.splice_biases(layers, a, b)
+    wa, wb, wm = (NpNet(layers, params=p, dtype="float64").weights for p in (a, b, mixed))
+    for k in range(2):
+        assert np.array_equal(wm[k][:-1], wa[k][:-1]) and np.array_equal(wm[k][-1], wb[k][-1])
+    assert np.array_equal(ex.splice_biases(layers, a, a), a)
+    with pytest.raises(ValueError, match="need"):
+        ex.splice_biases((4, 3, 3), a, b)
+    with pytest.raises(ValueError, match="one length"):
+        ex.splice_biases(layers, a, b[:-1])

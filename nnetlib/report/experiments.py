@@ -128,3 +128,22 @@ def curve_band(runs, attr):
     mean = curves.mean(axis=0)
     sd = curves.std(axis=0, ddof=1) if curves.shape[0] > 1 else np.zeros_like(mean)
     return mean, mean - sd, mean + sd
+
+
+def splice_biases(layers, weights_from, biases_from):
+    """Flat parameters: the weights of ``weights_from``, the bias rows (last of each matrix) of ``biases_from``."""
+    from ..nets.base import layer_shapes
+
+    a, b = np.asarray(weights_from), np.asarray(biases_from)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(
+            f"need two flat parameter vectors of one length, got {a.shape} and {b.shape}"
+        )
+    out, start = a.copy(), 0
+    for rows, cols in layer_shapes(layers):
+        bias = slice(start + (rows - 1) * cols, start + rows * cols)
+        out[bias] = b[bias]
+        start += rows * cols
+    if start != out.size:
+        raise ValueError(f"layers {list(layers)} need {start} parameters, got {out.size}")
+    return out
