@@ -572,12 +572,15 @@ T = article.TIMING_TABLE
 X1 = article.TIMING_COLUMNS[0]
 
 
-def _printed(version, per="batch"):
+def _printed(version, per="batch", columns=None):
+    """The article's figures for ``version`` as printed, each read ``per`` batch or
+    epoch and given in both units."""
     parts = []
     for col, v in T[version].items():
-        parts.append(f"{v:g} s ({col})")
-    reading = {"batch": "read per batch", "epoch": "read per epoch"}[per]
-    return ", ".join(parts) + f", {reading} [timing]"
+        if columns is None or col in columns:
+            batch = v if per == "batch" else v / BATCHES
+            parts.append(f"{v:g} s ({col}): {_both_units(batch)}")
+    return "; ".join(parts) + f", read per {per} [timing]"
 
 
 @row(
@@ -650,35 +653,37 @@ def py_column(get):
     )
 
 
-def _column_row(version, key, label, threads_note, col):
+def _column_row(version, key, label, threads_note, cols):
+    """Ours per batch against the fastest of the article's ``cols`` of ``version``."""
+    theirs = min(T[version][c] for c in cols if c in T[version])
+
     def flip(factor):
         def alter(results):
-            results["06-timing-table"]["classifier"]["batch_s"][key] = {
-                "median": T[version][col] * factor
-            }
+            results["06-timing-table"]["classifier"]["batch_s"][key] = {"median": theirs * factor}
 
         return alter
 
     @row(S3, "06", label, flip(1.0), flip(1e-4))
     def column(get):
         ours = _timing(get, "classifier", key)
-        theirs = T[version][col]
         return dict(
-            theirs=_printed(version),
+            theirs=_printed(version, columns=cols),
             ours=f"{_both_units(ours)}, {threads_note}",
             verdict=_time_verdict(ours, theirs),
-            rule=f"per batch, against its {col}, within 3×",
+            rule=f"per batch, against its fastest ({theirs:g} s), within 3×",
         )
 
 
-_column_row("np", "np1", "np column, 1 thread", "NumPy with 1 BLAS thread", X1)
-_column_row("cy", "cy1", "cy column, 1 thread", "1 thread", X1)
+X1S = tuple(c for c in article.TIMING_COLUMNS if c.endswith("x1"))
+XNS = tuple(c for c in article.TIMING_COLUMNS if not c.endswith("x1"))
+_column_row("np", "np1", "np column, 1 thread", "NumPy with 1 BLAS thread", X1S)
+_column_row("cy", "cy1", "cy column, 1 thread", "1 thread", X1S)
 _column_row(
     "cy",
     "cy2",
     "cy columns, ×4 and ×24 threads",
     "2 threads (all this machine has: fewer than theirs, so a win holds a fortiori)",
-    article.TIMING_COLUMNS[2],
+    XNS,
 )
 
 
