@@ -84,12 +84,25 @@ class GAResult:
     best_loss: list = dataclasses.field(default_factory=list)  # of the fittest
     elapsed: list = dataclasses.field(default_factory=list)  # seconds so far
     config: dict = dataclasses.field(default_factory=dict)
+    #: {generation: parameters of that generation's fittest}, for each of ``checkpoints``
+    checkpoints: dict = dataclasses.field(default_factory=dict)
 
     def network(self, cls=None, dtype="float32"):
         """The best individual as a network (``NpNet`` by default)."""
         if cls is None:
             from ..nets.npnet import NpNet as cls
         return cls(self.layers, params=self.best_params, dtype=dtype)
+
+    def network_at(self, generation, cls=None, dtype="float32"):
+        """The fittest individual of checkpoint ``generation`` as a network: the
+        same one a run stopped after ``generation`` generations returns."""
+        if generation not in self.checkpoints:
+            raise KeyError(
+                f"no checkpoint at generation {generation!r}; have {sorted(self.checkpoints)}"
+            )
+        if cls is None:
+            from ..nets.npnet import NpNet as cls
+        return cls(self.layers, params=self.checkpoints[generation], dtype=dtype)
 
     def __repr__(self):
         return (
@@ -318,6 +331,8 @@ def _evolve(rng, pop, x, labels, targets, layers, c, generations, result, bar, t
         batch = (x[idx], labels[idx], targets[idx])
         fit, acc, loss = _fitness(pop, batch, layers, c)
         best = _record(result, fit, acc, loss, pop, time.perf_counter() - t0)
+        if result.generations in c["checkpoints"]:
+            result.checkpoints[result.generations] = result.best_params.copy()
         if bar is not None:
             bar.update(1)
             bar.set_postfix(best=f"{fit[best]:.4f}", acc=f"{acc[best]:.3f}", refresh=False)
@@ -334,6 +349,15 @@ def _evolve(rng, pop, x, labels, targets, layers, c, generations, result, bar, t
             merged = np.concatenate([pop, children])
             merged_fit = np.concatenate([fit, _fitness(children, batch, layers, c)[0]])
             pop = merged[np.argsort(-merged_fit, kind="stable")[: c["population"]]]
+
+
+def _check_checkpoints(checkpoints, generations):
+    if isinstance(checkpoints, (int, np.integer)):
+        checkpoints = (checkpoints,)
+    out = tuple(sorted({_check_int(g, "checkpoint", 1) for g in checkpoints}))
+    if out and out[-1] > generations:
+        raise ValueError(f"checkpoints must be <= generations ({generations}), got {out[-1]}")
+    return out
 
 
 #: the operator settings of ``run_ga`` that ``_check_config`` validates
@@ -367,6 +391,7 @@ def run_ga(
     dtype="float32",
     blas_threads=1,
     progress=True,
+    checkpoints=(),
 ):
     """Evolve a population of parameter vectors for ``layers`` on ``(x, labels)``.
 
@@ -379,7 +404,11 @@ def run_ga(
     setting).  ``blas_threads`` limits BLAS while the GA runs (default 1:
     its matrix products are small, and on a busy machine a multi-threaded
     BLAS waits for descheduled threads at every product, measured 12x slower
-    here; None leaves BLAS alone).  Returns a ``GAResult``.
+    here; None leaves BLAS alone).  ``checkpoints`` (generation counts in
+    ``[1, generations]``) keeps a copy of the fittest individual after each of
+    them in ``result.checkpoints``; it draws no random numbers, so the run is
+    the same bit for bit with or without them, and checkpoint ``g`` is what a
+    run of ``g`` generations returns.  Returns a ``GAResult``.
     """
     layers, x, labels = _check_data(layers, x, labels, dtype)
     generations = _check_int(generations, "generations", 1)
@@ -387,6 +416,7 @@ def run_ga(
         blas_threads = _check_int(blas_threads, "blas_threads", 1)
     given = locals()
     c = _check_config({k: given[k] for k in _CONFIG_KEYS}, x.shape[0])
+    c["checkpoints"] = _check_checkpoints(checkpoints, generations)
     rng = np.random.default_rng(seed)
     pop = _init_population(rng, layers, c["population"], dtype)
     targets = np.zeros((x.shape[0], layers[-1]), dtype=dtype)
@@ -412,3 +442,21 @@ def run_ga(
             bar.close()
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def run_ga_seeds(layers, x, labels, seeds, *, progress=True, desc="GA seeds", **kwargs):
+    """``run_ga(layers, x, labels, seed=s, **kwargs)`` for each of ``seeds``, as a list
+    of ``GAResult``, with one progress bar over the runs (the library's rule:
+    ``progress=False`` or ``NNETLIB_PROGRESS=0`` turns it off)."""
+    seeds = list(seeds)
+    bar = progress_bar(progress, total=len(seeds), desc=desc, unit="run", leave=False)
+    runs = []
+    try:
+        for s in seeds:
+            runs.append(run_ga(layers, x, labels, seed=s, progress=False, **kwargs))
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return runs
