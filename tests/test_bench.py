@@ -125,6 +125,17 @@ def test_memory_probe_reports_rss():
     assert "+RSS MiB" in table and "1st step MiB" in table  # rows say their units
 
 
+def test_np1_is_numpy_at_one_blas_thread_beside_torch_at_one():
+    result = fast(impls=("np1", "np", "tr"), repeats=1, threads=2)
+    assert result["columns"] == ["np1", "np", "tr1", "trN"]
+    assert result["threads"]["np1"] == 1 and result["threads"]["np"] == 2
+    assert result["labels"]["np1"] == "np×1" and result["labels"]["np"] == "np×2"
+    impls = result["nets"]["tiny"]["impls"]
+    assert impls["np1"]["ref"] == "tr1" and impls["np"]["ref"] == "trN"
+    assert impls["np1"]["ratio"] == pytest.approx(impls["np1"]["epoch_s"] / impls["tr1"]["epoch_s"])
+    assert "np×1" in bench.format_table(result)
+
+
 def test_one_thread_drops_the_xN_columns_and_quick_skips_slow_pynet():
     result = fast(
         impls=("py", "np", "tr"), threads=1, repeats=1, nets=("autoencoder",)

@@ -9,7 +9,8 @@ autoencoder 784-64-784.  Columns:
 column network                                          compared with
 ====== =============================================== ====================
 py     PyNet (1 thread)                                 tr x1
-np     NpNet (BLAS at N threads)                        tr xN
+np x1  NpNet, BLAS at 1 thread (key ``np1``)            tr x1
+np xN  NpNet, BLAS at N threads (key ``np``)            tr xN
 cy x1  CyNet(num_threads=1), BLAS at 1 thread           tr x1
 cy xN  CyNet(num_threads=N), BLAS at N threads          tr xN
 tr x1  TorchNet, torch.set_num_threads(1)               itself

@@ -20,7 +20,7 @@ ARTICLE_TABLE = {
 }
 
 NETS = {"classifier": (784, 16, 16, 10), "autoencoder": (784, 64, 784)}
-IMPLS = ("py", "np", "cy1", "cyN", "tr1", "trN", "gpu")
+IMPLS = ("py", "np1", "np", "cy1", "cyN", "tr1", "trN", "gpu")
 EPOCH_SAMPLES = 60_000
 BATCH_SIZE = 1000
 LR = 10.0
@@ -72,7 +72,8 @@ def impl_table(n):
     """label, threads and torch reference of every implementation at N = n."""
     return {
         "py": {"label": "py", "threads": 1, "ref": "tr1"},
-        "np": {"label": "np", "threads": n, "ref": "trN"},
+        "np1": {"label": "np×1", "threads": 1, "ref": "tr1"},
+        "np": {"label": f"np×{n}", "threads": n, "ref": "trN"},
         "cy1": {"label": "cy×1", "threads": 1, "ref": "tr1"},
         "cyN": {"label": f"cy×{n}", "threads": n, "ref": "trN"},
         "tr1": {"label": "tr×1", "threads": 1, "ref": "tr1"},
@@ -218,7 +219,7 @@ def make_net(impl, layers, params, dtype, threads):
 
     if impl == "py":
         return PyNet(layers, params=params, dtype=dtype)
-    if impl == "np":
+    if impl in ("np", "np1"):
         return NpNet(layers, params=params, dtype=dtype)
     if impl in ("cy1", "cyN"):
         from ..nets.cynet import CyNet

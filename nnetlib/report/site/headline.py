@@ -138,10 +138,10 @@ def _timing_table(results, pages):
         ("np1", "np, 1 thread", batch.get("np1"), "tr1", t["np"][x1], t["np"][x1]),
         ("cy1", "cy, 1 thread", batch.get("cy1"), "tr1", t["cy"][x1], t["cy"][x1]),
         (
-            "cy2",
+            "cyN",
             f"cy, {threads if _number(threads) else 'N'} threads (article: 4)",
-            batch.get("cy2"),
-            "tr2",
+            batch.get(f"cy{threads}"),
+            f"tr{threads}",
             t["cy"][x4],
             t["cy"][x4],
         ),
