@@ -64,8 +64,9 @@ def check_batch_shape(shape, name, width):
         raise ValueError(f"{name} must have shape (batch >= 1, {width}), got {shape}")
 
 
-def check_array(value, name, width, dtype):
-    """A finite 2-D ``(B, width)`` array with B >= 1, cast to ``dtype``."""
+def check_array(value, name, width, dtype, finite=True):
+    """A finite 2-D ``(B, width)`` array with B >= 1, cast to ``dtype``
+    (``finite=False`` leaves the scan for NaN and inf to the caller)."""
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
@@ -74,7 +75,7 @@ def check_array(value, name, width, dtype):
         raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
     check_batch_shape(arr.shape, name, width)
     arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.all(np.isfinite(arr)):
+    if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf")
     return arr
 
@@ -83,13 +84,21 @@ def check_array(value, name, width, dtype):
 UNSCALED_ABOVE = 10.0
 
 
-def warn_if_unscaled(x, name):
+#: rows that ``warn_if_unscaled(..., sample=True)`` looks at, spread over the array
+UNSCALED_SAMPLE_ROWS = 4096
+
+
+def warn_if_unscaled(x, name, sample=False):
     """Warn when ``x`` looks like raw images: an integer dtype, or floats
     well above 1 (max > ``UNSCALED_ABOVE``).  The article's nets expect
-    inputs in [0, 1] (``load_mnist`` scales them)."""
+    inputs in [0, 1] (``load_mnist`` scales them).  ``sample=True`` looks
+    at about ``UNSCALED_SAMPLE_ROWS`` rows spread evenly over a 2-D ``x``
+    (raw images are above 1 in nearly every row), not at all of it."""
     arr = np.asarray(x)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or arr.size == 0:
         return
+    if sample and arr.ndim == 2:
+        arr = arr[:: max(1, arr.shape[0] // UNSCALED_SAMPLE_ROWS)]
     integer = np.issubdtype(arr.dtype, np.integer)
     if integer or (np.issubdtype(arr.dtype, np.floating) and np.nanmax(arr) > UNSCALED_ABOVE):
         what = f"integers ({arr.dtype})" if integer else f"values up to {float(np.nanmax(arr)):g}"

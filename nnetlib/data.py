@@ -28,7 +28,7 @@ import numpy as np
 from ._checks import check_positive_int
 from ._progress import progress_enabled
 
-__all__ = ["MIRRORS", "REGISTRY", "MNISTNotFoundError", "batches", "cache_dir", "find_mnist",
+__all__ = ["MIRRORS", "REGISTRY", "MNISTNotFoundError", "batch_rows", "batches", "cache_dir", "find_mnist",
            "load_mnist", "mnist_task", "one_hot"]  # fmt: skip
 
 #: Base URLs tried in order when a file is missing; each serves ``<name>.gz``.
@@ -267,6 +267,22 @@ def _batches(x, t, batch_size, order):
         stop = start + batch_size
         idx = slice(start, stop) if order is None else order[start:stop]
         yield x[idx], t[idx]
+
+
+def batch_rows(n, batch_size: int, seed, group: int):
+    """The rows of the shuffled batches of ``batches(x, t, batch_size, True, seed,
+    group=group)`` for ``len(x) == n``: (k', batch_size) index arrays, k' <= group,
+    and the last smaller batch, if any, as (1, r).  ``CyNet.steps_in_order`` takes them."""
+    batch_size, group = (
+        check_positive_int(batch_size, "batch_size"),
+        check_positive_int(group, "group"),
+    )
+    order = np.random.default_rng(seed).permutation(n)
+    full = n // batch_size * batch_size
+    for start in range(0, full, batch_size * group):
+        yield order[start : min(start + batch_size * group, full)].reshape(-1, batch_size)
+    if full < n:
+        yield order[full:][None]
 
 
 def _stacks(x, t, batch_size, group, order):

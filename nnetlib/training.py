@@ -7,8 +7,13 @@ for the article's nets) for a number of epochs and returns a ``History``;
 one-hot codes and accuracy is recorded), a 2-D ``y`` holds the targets
 themselves (for the autoencoder, ``y is x``).
 
-Reliability (see the reliability issue):
+Reliability:
 
+* The data are checked once per call, before any step: for NaN and inf
+  by a full scan, or, for a net whose kernel refuses such a batch itself
+  (``CyNet``), by the first epoch, which reads every sample; a refusal
+  there puts the weights and momentum back as they were and raises the
+  same error as the scan.
 * ``checkpoint=path`` saves the network, its momentum and the history after
   every epoch, atomically; calling ``train`` again with the same path resumes
   after the last saved epoch and ends bit for bit where an uninterrupted run
@@ -21,6 +26,7 @@ Reliability (see the reliability issue):
 
 import contextlib
 import dataclasses
+import functools
 import os
 import signal
 import threading
@@ -30,7 +36,7 @@ import numpy as np
 
 from ._checks import check_array, warn_if_unscaled
 from ._progress import progress_bar
-from .data import batches, one_hot
+from .data import batch_rows, batches, one_hot
 
 
 @dataclasses.dataclass
@@ -83,28 +89,32 @@ def _labels(y, name, n_out):
 
 def _one_hot_labels(t):
     """The labels of one-hot targets ``t`` (rows of 0s and a single 1), else None."""
-    if t.shape[1] > 1 and np.all((t == 0) | (t == 1)) and np.all(t.sum(axis=1) == 1):
+    if t.shape[1] < 2 or not np.all((t[0] == 0) | (t[0] == 1)):  # most targets fail at row 0
+        return None
+    if np.all((t == 0) | (t == 1)) and np.all(t.sum(axis=1) == 1):
         return np.argmax(t, axis=1)
     return None
 
 
-def _prepare(split, name, net):
+def _prepare(split, name, net, scan=True):
     """Check an ``(x, y)`` pair; return (x, targets, labels or None).
 
     ``y`` is 1-D labels (targets are their one-hot codes) or 2-D targets;
-    one-hot targets also give labels, so that accuracy is recorded."""
+    one-hot targets also give labels, so that accuracy is recorded.
+    ``scan=False`` leaves the search for NaN and inf to the net's kernel
+    (``train`` on a CyNet) and looks for unscaled images on a sample of rows."""
     try:
         x, y = split
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be an (x, y) pair") from None
-    warn_if_unscaled(x, f"{name} x")
-    x = check_array(x, f"{name} x", net.layers[0], net.dtype)
+    warn_if_unscaled(x, f"{name} x", sample=not scan)
+    x = check_array(x, f"{name} x", net.layers[0], net.dtype, finite=scan)
     y_arr = np.asarray(y)
     if y_arr.ndim == 1:
         labels = _labels(y_arr, name, net.layers[-1])
         targets = one_hot(labels, net.layers[-1], net.dtype)
     else:
-        targets = check_array(y_arr, f"{name} targets", net.layers[-1], net.dtype)
+        targets = check_array(y_arr, f"{name} targets", net.layers[-1], net.dtype, finite=scan)
         labels = _one_hot_labels(targets)
     if targets.shape[0] != x.shape[0]:
         raise ValueError(f"{name} x and y hold {x.shape[0]} and {targets.shape[0]} samples")
@@ -130,7 +140,7 @@ def _evaluate(net, xs, targets, labels, batch_size=10000):
     total, correct = 0.0, 0
     for start in range(0, xs.shape[0], batch_size):
         xb, tb = xs[start : start + batch_size], targets[start : start + batch_size]
-        out = net.feedforward(xb)
+        out = net._forward(xb)[-1]  # xs is checked: no second pass over it
         if mse:
             total += float(np.sum((out - tb) ** 2, dtype=np.float64))
         else:  # the network's own loss (cross-entropy), a mean over samples
@@ -187,20 +197,38 @@ def _group_size(x, targets, batch_size):
     return max(1, min(MAX_GROUP, GROUP_BYTES // max(1, per_batch)))
 
 
-def _epoch(net, x, targets, batch_size, order_seed, step_args, bar, stop):
-    """One pass of ``net.step`` over the batches (``net.steps`` over stacks of
-    them where the net has it: the same steps, one kernel call per stack);
-    the summed batch losses (times their sizes), or None when Ctrl-C stopped it."""
+def _kernel_calls(net, x, targets, batch_size, order_seed, step_args):
+    """``(rows per batch, call)`` for each call of one epoch: ``net.step`` per
+    batch, or, where the net has them, ``net.steps`` on stacks of batches
+    (views in file order) and ``net.steps_in_order`` on the rows of each
+    shuffled stack, which the kernel gathers without a copy."""
+    shuffle = order_seed is not None
     if hasattr(net, "steps"):
-        group, run = _group_size(x, targets, batch_size), net.steps
+        group = _group_size(x, targets, batch_size)
+        if shuffle and hasattr(net, "steps_in_order"):
+            for rows in batch_rows(len(x), batch_size, order_seed, group):
+                yield (
+                    rows.shape[1],
+                    functools.partial(net.steps_in_order, x, targets, rows, **step_args),
+                )
+        else:
+            for xs, ts in batches(x, targets, batch_size, shuffle, order_seed, group=group):
+                yield xs.shape[1], functools.partial(net.steps, xs, ts, **step_args)
     else:
-        group, run = 1, lambda xs, ts, **args: [net.step(xs[0], ts[0], **args)]
+        for xb, tb in batches(x, targets, batch_size, shuffle, order_seed):
+            yield xb.shape[0], lambda xb=xb, tb=tb: [net.step(xb, tb, **step_args)]
+
+
+def _epoch(net, x, targets, batch_size, order_seed, step_args, bar, stop):
+    """One pass over the batches (``_kernel_calls``); the summed batch
+    losses (times their sizes), or None when Ctrl-C stopped it."""
     running = 0.0
-    for xs, ts in batches(x, targets, batch_size, order_seed is not None, order_seed, group=group):
-        for loss in run(xs, ts, **step_args):
-            running += float(loss) * xs.shape[1]
+    for rows, call in _kernel_calls(net, x, targets, batch_size, order_seed, step_args):
+        losses = call()
+        for loss in losses:
+            running += float(loss) * rows
         if bar is not None:
-            bar.update(xs.shape[0])
+            bar.update(len(losses))
         if stop["hit"]:
             return None
     return running
@@ -235,7 +263,8 @@ def train(
     be smaller), in file order, or, with ``shuffle=True``, in the order
     ``default_rng([seed or 0, epoch]).permutation(N)``.  A CyNet takes them
     in stacks of up to ``MAX_GROUP`` batches (``CyNet.steps``: the same
-    steps, bit for bit, in one kernel call per stack).  ``lr=None`` and
+    steps, bit for bit, in one kernel call per stack; shuffled, the kernel
+    gathers each batch's rows itself, ``CyNet.steps_in_order``).  ``lr=None`` and
     ``batch_size=None`` are the net's own defaults (``net.optimizer``): lr 10
     and batches of 1000 for the article's SGD with momentum (``momentum``
     0.5), lr 1e-3 and batches of 100 for ``FrontNet(optimizer="adam")``.
@@ -256,11 +285,16 @@ def train(
         batch_size = net.optimizer.default_batch_size
     batch_size = _check_count(batch_size, "batch_size", 1)
     lr, momentum = net.check_step(lr, momentum)
-    x, targets, _ = _prepare(data, "data", net)
+    # a net whose kernel refuses NaN and inf itself is spared a pass over the data;
+    # a refusal in the first epoch (which reads every sample) then undoes the call
+    scan = not getattr(net, "refuses_bad_input", False)
+    x, targets, _ = _prepare(data, "data", net, scan=scan)
     evaluation = None if test is None else _prepare(test, "test", net)
     history, start_epoch = History(), 0
     if checkpoint is not None and os.path.exists(checkpoint):
         history, start_epoch = _resume(net, checkpoint)
+    if not scan and start_epoch >= epochs:  # no epoch will read the data: check it here
+        _prepare(data, "data", net)
     n_batches = -(-x.shape[0] // batch_size)
     bar = progress_bar(
         progress,
@@ -269,20 +303,27 @@ def train(
         unit="batch",
         leave=False,
     )
+    before = None if scan else (net.params, net.optimizer_state())
     try:
         with _deferred_interrupt() as stop:
             for epoch in range(start_epoch, epochs):
                 t0 = time.perf_counter()
-                running = _epoch(
-                    net,
-                    x,
-                    targets,
-                    batch_size,
-                    [0 if seed is None else seed, epoch] if shuffle else None,
-                    {"lr": lr, "momentum": momentum},
-                    bar,
-                    stop,
-                )
+                try:
+                    running = _epoch(
+                        net,
+                        x,
+                        targets,
+                        batch_size,
+                        [0 if seed is None else seed, epoch] if shuffle else None,
+                        {"lr": lr, "momentum": momentum},
+                        bar,
+                        stop,
+                    )
+                except ValueError:
+                    if before is not None and epoch == start_epoch:
+                        _undo(net, before)
+                        _prepare(data, "data", net)  # the full check: raises, naming x or y
+                    raise
                 if running is None:
                     history.interrupted = True
                     break
@@ -307,6 +348,13 @@ def train(
         if bar is not None:
             bar.close()
     return history
+
+
+def _undo(net, before):
+    """Put back the weights and optimizer state of ``before = (params, optimizer_state())``."""
+    params, state = before
+    net.params = params
+    net.optimizer.load(state, net.optimizer.hyper)
 
 
 def _record(history, net, epoch, train_loss, seconds, evaluation, bar):

@@ -393,3 +393,53 @@ def test_kernel_argument_takes_a_build_of_the_pyx():
     assert all(np.array_equal(u, v) for u, v in zip(a, b))
     with pytest.raises(ValueError, match="kernel lacks"):
         CyNet(layers, kernel=types.SimpleNamespace(gradient_and_step=None))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_steps_in_order_are_steps_on_the_gathered_rows(dtype, threads):
+    layers = [9, 5, 4, 3]
+    x, t = problem(layers, 200, seed=6, dtype=dtype)
+    order = np.random.default_rng(2).permutation(200)[:180].reshape(6, 30)
+    a, b = (CyNet(layers, seed=3, dtype=dtype, num_threads=threads) for _ in range(2))
+    la = a.steps(x[order], t[order], lr=2.0, momentum=0.7)
+    lb = b.steps_in_order(x, t, order, lr=2.0, momentum=0.7)
+    assert np.array_equal(la, lb)
+    assert np.array_equal(a.params, b.params) and np.array_equal(a.velocity, b.velocity)
+
+
+def test_steps_in_order_refuse_bad_rows_and_bad_batches():
+    layers = [6, 4, 2]
+    x, t = problem(layers, 40, seed=7, dtype="float32")
+    net = CyNet(layers, seed=0, num_threads=2)
+    before = net.params
+    with pytest.raises(ValueError, match=r"order\[3\] = 40 is not a row of x \(40 rows\)"):
+        net.steps_in_order(x, t, np.array([[0, 1, 2, 40]]))
+    with pytest.raises(ValueError, match=r"order must be a 2-D \(S, B\) array"):
+        net.steps_in_order(x, t, np.arange(4))
+    x = x.copy()
+    x[25, 1] = np.nan
+    with pytest.raises(ValueError, match=r"batch 1 \(counting from 0\) of 2 contains NaN or inf"):
+        net.steps_in_order(x, t, np.array([[0, 1, 2, 3], [4, 25, 6, 7]]))
+    assert not np.array_equal(net.params, before)  # batch 0 was applied, as steps does
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_train_refuses_bad_data_once_and_loses_nothing(shuffle):
+    """train spares a CyNet the scan of its data (the kernel refuses NaN and inf), and
+    still refuses bad data with the usual message, leaving weights and momentum as they were."""
+    layers = [8, 5, 3]
+    x, t = problem(layers, 300, seed=8, dtype="float32")
+    net = CyNet(layers, seed=2, num_threads=2)
+    nnetlib.train(net, (x, t), epochs=1, batch_size=20, progress=False)
+    params, velocity = net.params, net.velocity
+    bad = x.copy()
+    bad[287, 4] = np.inf  # in the last stack of steps
+    with pytest.raises(ValueError, match="data x contains NaN or inf"):
+        nnetlib.train(net, (bad, t), epochs=3, batch_size=20, shuffle=shuffle, progress=False)
+    assert np.array_equal(net.params, params) and np.array_equal(net.velocity, velocity)
+    bad_t = t.copy()
+    bad_t[150, 0] = np.nan
+    with pytest.raises(ValueError, match="data targets contains NaN or inf"):
+        nnetlib.train(net, (x, bad_t), epochs=1, batch_size=20, shuffle=shuffle, progress=False)
+    assert np.array_equal(net.params, params) and np.array_equal(net.velocity, velocity)

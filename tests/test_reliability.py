@@ -558,3 +558,14 @@ def test_checkpoint_mode_follows_the_umask(tmp_path, umask, mode):
     assert np.array_equal(
         nnetlib.NpNet.load(tmp_path / "n.npz").params, nnetlib.NpNet([3, 2], seed=1).params
     )
+
+
+def test_unscaled_warning_on_a_sample_of_rows():
+    from nnetlib._checks import UNSCALED_SAMPLE_ROWS, warn_if_unscaled
+
+    x = np.full((3 * UNSCALED_SAMPLE_ROWS, 4), 200.0)  # raw images: every row above 1
+    with pytest.warns(UserWarning, match=r"values up to 200"):
+        warn_if_unscaled(x, "x", sample=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_unscaled(np.zeros((3 * UNSCALED_SAMPLE_ROWS, 4)), "x", sample=True)

@@ -84,6 +84,7 @@ without it, ``openmp_enabled()`` returns False and CyNet runs one thread.
 
 cimport cython
 from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
 from cython cimport floating
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
@@ -552,7 +553,8 @@ OK, BAD_INPUT, BAD_GRADIENT = ST_OK, ST_BAD_INPUT, ST_BAD_GRADIENT
 cdef struct StepJob:
     # What every block of one call shares (the dtype's pointers as void *:
     # nnl_run_steps takes one C callback per dtype).  Step s reads batch s,
-    # x + s B n_0 and t + s B n_L.
+    # x + s B n_0 and t + s B n_L; with ``order``, the rows order[s B + r]
+    # of x and t instead, gathered block by block into ``gather``.
     void *w                          # flat parameters (updated by finish)
     void *v                          # momentum buffer, or NULL: no update
     void *wt                         # W^{k+1}[:-1]^T
@@ -562,6 +564,8 @@ cdef struct StepJob:
     void *grad                       # the gradient of the step
     void *slots                      # block outputs, slot b * nthreads + tid
     void *scratch                    # per thread: a, delta, u, Jacobian buffers
+    const Py_ssize_t *order          # NULL, or the sample of each of the S B rows
+    void *gather                     # with order, per thread: rows x (n_0 + n_L)
     const Py_ssize_t *n
     const Py_ssize_t *woff
     const Py_ssize_t *aoff
@@ -603,6 +607,17 @@ cdef int _gradient_run(StepJob *job, const nnl_job *pj, Py_ssize_t s, Py_ssize_t
     cdef floating *own = <floating *> job.scratch + tid * job.tsize
     cdef Py_ssize_t per = job.aoff[job.L] + nL                 # sum of n_1 .. n_L
     cdef Py_ssize_t k = i * job.nthreads + tid
+    cdef Py_ssize_t r, src
+    cdef floating *gx
+    cdef floating *gt
+    if job.order != NULL:  # the block's rows, gathered into this thread's space
+        gx = <floating *> job.gather + tid * R * (n[0] + nL)
+        gt = gx + R * n[0]
+        for r in range(rows):
+            src = job.order[s * job.B + r0 + r]
+            memcpy(gx + r * n[0], <const floating *> job.x + src * n[0], n[0] * sizeof(floating))
+            memcpy(gt + r * nL, <const floating *> job.t + src * nL, nL * sizeof(floating))
+        x, t = gx, gt
     job.sse[k] = 0
     job.bad_in[k] = not (_all_finite(x, rows * n[0]) and _all_finite(t, rows * nL))
     if job.bad_in[k]:
@@ -765,8 +780,10 @@ def forward(const floating[::1] w,            # IN  flat parameters
 cdef object _steps(floating *wp, floating *vp, Py_ssize_t P, const floating *x,
                    const floating *t, Py_ssize_t S, Py_ssize_t B, Py_ssize_t n0,
                    Py_ssize_t nL, const Py_ssize_t[::1] plan, floating *base,
-                   Py_ssize_t nbuf, double lr, double momentum, double *losses):
-    """S steps on batches x[s], t[s]; returns (status, steps applied)."""
+                   Py_ssize_t nbuf, double lr, double momentum, double *losses,
+                   const Py_ssize_t *order=NULL):
+    """S steps on batches x[s], t[s] (with ``order``: on the rows
+    order[s B : (s + 1) B] of x and t); returns (status, steps applied)."""
     cdef Py_ssize_t L, done
     _check_plan(plan, P, B, n0, nbuf)
     L = plan[PL_L]
@@ -778,6 +795,7 @@ cdef object _steps(floating *wp, floating *vp, Py_ssize_t P, const floating *x,
     job.x, job.t = <const void *> x, <const void *> t
     job.grad, job.slots = <void *> (base + plan[PL_GRAD]), <void *> (base + plan[PL_SLOTS])
     job.scratch = <void *> (base + plan[PL_SCRATCH])
+    job.order, job.gather = order, NULL
     job.n, job.woff, job.aoff = n, n + L + 1, n + 2 * L + 1
     job.L, job.B, job.P, job.nblocks, job.nthreads = L, B, P, plan[PL_NBLOCKS], plan[PL_NTHREADS]
     job.jsize, job.chunk, job.rows, job.tsize = plan[PL_JSIZE], plan[PL_CHUNK], plan[PL_ROWS], plan[PL_TSIZE]
@@ -789,15 +807,19 @@ cdef object _steps(floating *wp, floating *vp, Py_ssize_t P, const floating *x,
     cdef Py_ssize_t nslots = job.nblocks * job.nthreads
     job.sse = <double *> malloc(nslots * sizeof(double))
     job.bad_in = <int *> malloc(nslots * sizeof(int))
-    if job.sse == NULL or job.bad_in == NULL:
+    if order != NULL:
+        job.gather = malloc(job.nthreads * job.rows * (n0 + nL) * sizeof(floating))
+    if job.sse == NULL or job.bad_in == NULL or (order != NULL and job.gather == NULL):
         free(job.sse)
         free(job.bad_in)
+        free(job.gather)
         raise MemoryError()
     with nogil:
         _transpose_weights(&job, wp)
         done = nnl_run_steps(fn, red, fin, &job, job.nblocks, S, <int> job.nthreads, 1)
     free(job.sse)
     free(job.bad_in)
+    free(job.gather)
     return job.status, done - (job.status != ST_OK)
 
 
@@ -857,6 +879,41 @@ def gradient_and_steps(floating[::1] w,               # IN/OUT flat parameters
         return ST_OK, 0
     return _steps(&w[0], &v[0], P, &xs[0, 0, 0], &ts[0, 0, 0], S, xs.shape[1], xs.shape[2],
                   ts.shape[2], plan, &buf[0], buf.shape[0], lr, momentum, &losses[0])
+
+
+def gradient_and_steps_ordered(floating[::1] w,             # IN/OUT flat parameters
+                               floating[::1] v,             # IN/OUT momentum buffer
+                               const floating[:, ::1] x,    # IN  (N, n_0): all samples
+                               const floating[:, ::1] t,    # IN  (N, n_L)
+                               const Py_ssize_t[::1] order, # IN  (S B,): rows of x and t
+                               const Py_ssize_t[::1] plan,  # IN  from make_plan(layers, B, ...)
+                               floating[::1] buf,           # OUT scratch
+                               double lr, double momentum,
+                               double[::1] losses):         # OUT (S,) loss of each step
+    """``gradient_and_steps`` on the batches x[order[s B : (s + 1) B]] (and
+    the same rows of t), s = 0 .. S-1, S = len(losses), without copying them
+    first: each row block gathers its own rows.  Bit for bit the same as
+    ``gradient_and_steps`` on the gathered stack.  Returns ``(status, applied)``.
+    """
+    cdef Py_ssize_t P = w.shape[0], S = losses.shape[0], N = x.shape[0], i, bad = -1
+    if t.shape[0] != N:
+        raise ValueError("t has %d rows, x has %d" % (t.shape[0], N))
+    if v.shape[0] != P:
+        raise ValueError("v must be as long as w")
+    if S == 0:
+        return ST_OK, 0
+    if order.shape[0] == 0 or order.shape[0] % S:
+        raise ValueError("order must hold len(losses) batches of one size, got %d rows for %d"
+                         % (order.shape[0], S))
+    with nogil:
+        for i in range(order.shape[0]):
+            if order[i] < 0 or order[i] >= N:
+                bad = i
+                break
+    if bad >= 0:
+        raise ValueError("order[%d] = %d is not a row of x (%d rows)" % (bad, order[bad], N))
+    return _steps(&w[0], &v[0], P, &x[0, 0], &t[0, 0], S, order.shape[0] // S, x.shape[1],
+                  t.shape[1], plan, &buf[0], buf.shape[0], lr, momentum, &losses[0], &order[0])
 
 
 cdef void _add_into(floating *out, const floating *a, Py_ssize_t n) noexcept nogil:

@@ -291,17 +291,55 @@ class CyNet(NpNet):
             status, applied = k.gradient_and_steps(
                 self._flat, self.optimizer.velocity, x, t, plan, buf, lr, momentum, losses
             )
-        if status != k.OK:
-            what = (
-                "contains NaN or inf"
-                if status == k.BAD_INPUT
-                else "gives a gradient that is not finite"
+        self._raise_refused(status, applied, S)
+        return losses
+
+    def _raise_refused(self, status, applied, S):
+        """The error for a kernel status other than OK (batch ``applied`` of S refused)."""
+        k = self._kernel
+        if status == k.OK:
+            return
+        what = (
+            "contains NaN or inf"
+            if status == k.BAD_INPUT
+            else "gives a gradient that is not finite"
+        )
+        error = ValueError if status == k.BAD_INPUT else FloatingPointError
+        raise error(
+            f"batch {applied} (counting from 0) of {S} {what}: the {applied} before it were "
+            "applied, it and the ones after it were not"
+        )
+
+    #: the kernel refuses a batch with NaN or inf before it changes anything, so
+    #: ``train`` need not scan the data first (it undoes the call on a refusal)
+    refuses_bad_input = True
+
+    def steps_in_order(self, x, t, order, lr=None, momentum=0.5):
+        """``steps`` on the batches ``x[order[0]], t[order[0]]``, then
+        ``x[order[1]], ...``: ``order`` is an (S, B) array of row indices of
+        the (N, n_0) inputs ``x`` and (N, n_L) targets ``t``.
+
+        Bit for bit ``steps(x[order], t[order])``, without the copy: the
+        kernel's row blocks gather their own rows (``train`` shuffles this
+        way).  Returns the S losses; a refused batch raises as in ``steps``.
+        """
+        lr, momentum = self.check_step(lr, momentum)
+        order = np.asarray(order)
+        if order.ndim != 2 or not np.issubdtype(order.dtype, np.integer):
+            raise ValueError(f"order must be a 2-D (S, B) array of row indices, got {order.shape}")
+        S, B = order.shape
+        losses = np.zeros(S)
+        if S == 0 or B == 0:
+            return losses
+        x, t = self._batch(x, t)
+        plan, buf = self._workspace(B)
+        k = self._kernel
+        rows = np.ascontiguousarray(order.reshape(-1), dtype=np.intp)
+        with _blas_one_thread():
+            status, applied = k.gradient_and_steps_ordered(
+                self._flat, self.optimizer.velocity, x, t, rows, plan, buf, lr, momentum, losses
             )
-            error = ValueError if status == k.BAD_INPUT else FloatingPointError
-            raise error(
-                f"batch {applied} (counting from 0) of {S} {what}: the {applied} before it were "
-                "applied, it and the ones after it were not"
-            )
+        self._raise_refused(status, applied, S)
         return losses
 
     def step(self, x, t, lr=None, momentum=0.5):
