@@ -216,6 +216,24 @@ def _timing(get, net, key, unit="batch_s"):
     return _median(get("06-timing-table", net, unit, key))
 
 
+def _at_most(section, notebook, item, name, key, limit, theirs, text, good, rule):
+    """A row whose figure ``name/key`` must be at most ``limit``: verdict ``good``
+    when it is, else "not reproduced"; ``text`` formats the figure."""
+
+    @row(
+        section,
+        notebook,
+        item,
+        _put(name, key, value=1e3 * limit),
+        _put(name, key, value=limit / 1e3),
+    )
+    def at_most(get):
+        v = get(name, key)
+        return dict(
+            theirs=theirs, ours=text(v), verdict=good if v <= limit else "not reproduced", rule=rule
+        )
+
+
 # ------------------------------------------------------------------ 01-03
 S1 = "The derivation and the gradient"
 
@@ -459,21 +477,18 @@ def nnet_star(get):
     )
 
 
-@row(
+_at_most(
     S2,
     "04",
     "same weights: Nnet and PyTorch show no significant difference",
-    _put("04-mnist-classifier", "same_weights_max_loss_gap", value=1e-2),
-    _put("04-mnist-classifier", "same_weights_max_loss_gap", value=1e-12),
+    "04-mnist-classifier",
+    "same_weights_max_loss_gap",
+    1e-6,
+    "claimed [claims]",
+    lambda v: f"largest test-loss difference over a run from the same weights {_sci(v)}",
+    "reproduced",
+    "difference ≤ 1e-6",
 )
-def same_weights(get):
-    gap = get("04-mnist-classifier", "same_weights_max_loss_gap")
-    return dict(
-        theirs="claimed [claims]",
-        ours=f"largest test-loss difference over a run from the same weights {_sci(gap)}",
-        verdict="reproduced" if gap <= 1e-6 else "not reproduced",
-        rule="difference ≤ 1e-6",
-    )
 
 
 @row(
@@ -796,21 +811,18 @@ def ga_ours(get):
 S5 = "The article's future work, carried out"
 
 
-@row(
+_at_most(
     S5,
     "08",
     "future work: backpropagation",
-    _put("08-beyond", "backprop_vs_frontprop_max_rel", value=1e-3),
-    _put("08-beyond", "backprop_vs_frontprop_max_rel", value=1e-16),
+    "08-beyond",
+    "backprop_vs_frontprop_max_rel",
+    1e-10,
+    "proposed [future]",
+    lambda v: f"BackpropNet, same gradient as frontprop to {_sci(v)}",
+    "exceeded",
+    "same gradient to 1e-10",
 )
-def backprop(get):
-    v = get("08-beyond", "backprop_vs_frontprop_max_rel")
-    return dict(
-        theirs="proposed [future]",
-        ours=f"BackpropNet, same gradient as frontprop to {_sci(v)}",
-        verdict="exceeded" if v <= 1e-10 else "not reproduced",
-        rule="same gradient to 1e-10",
-    )
 
 
 def _one_change_row(item, key, label, lr_key):
@@ -906,21 +918,18 @@ def gpus(get):
     )
 
 
-@row(
+_at_most(
     S5,
     "08",
     "future work: automatic differentiation",
-    _put("08-beyond", "autodiff_max_abs_diff", value=1e-3),
-    _put("08-beyond", "autodiff_max_abs_diff", value=1e-16),
+    "08-beyond",
+    "autodiff_max_abs_diff",
+    1e-10,
+    "proposed [future]",
+    lambda v: f"frontprop equals torch.func.jacfwd / jvp to {_sci(v)}",
+    "exceeded",
+    "equal to 1e-10",
 )
-def autodiff(get):
-    v = get("08-beyond", "autodiff_max_abs_diff")
-    return dict(
-        theirs="proposed [future]",
-        ours=f"frontprop equals torch.func.jacfwd / jvp to {_sci(v)}",
-        verdict="exceeded" if v <= 1e-10 else "not reproduced",
-        rule="equal to 1e-10",
-    )
 
 
 # ------------------------------------------------------------------ inputs
