@@ -9,7 +9,7 @@ import numpy as np
 from ..report.article import TIMING_COLUMNS, TIMING_TABLE
 
 #: de Mayo (2021), "training time of one epoch in seconds" of the classifier
-#: 784-16-16-10 as printed (source: /work/shared/article/README.md, "The
+#: 784-16-16-10 as printed (source: nnetlib.report.article, "The
 #: article's numbers, as printed"), keyed by the table's columns, CPU x threads
 #: ("i7-7700HQ x1", "E5-2680 x1", "i7-7700HQ x4", "E5-2680 x24"), then by
 #: version: py, np, cy, tr (its PyNet, NpNet, CyNet, PyTorch).  The figures
