@@ -1,4 +1,4 @@
-"""Checkpoints: one writer, one reader, a format version (issues 12.3, 14.3, 14.5).
+"""Checkpoints: one writer, one reader, a format version; loads refuse what they cannot honour.
 
 A checkpoint is an ``.npz`` file with a JSON ``meta`` entry, the flat
 ``params`` and the optimizer's state arrays, each stored as ``opt_<name>``.

@@ -1,4 +1,4 @@
-"""Optimizers: small objects that hold their own state (issue 12.3).
+"""Optimizers: small objects that hold their own state, saved in checkpoints.
 
 Each net has one, ``net.optimizer``; ``step`` hands it the flat gradient and
 it updates the flat parameters in place.  The kind of an optimizer says what

@@ -571,7 +571,7 @@ def test_bad_masks_and_directions_raise():
         ForwardGradientNet([3, 2], direction_seed=-3)
 
 
-# -- defaults that fit the optimizer (issue 14.2) --------------------------------------
+# -- defaults that fit the optimizer ----------------------------------------------
 
 
 @pytest.mark.slow  # trains on MNIST
@@ -579,7 +579,7 @@ def test_adam_frontnet_with_default_arguments_learns_mnist():
     """FrontNet(ReLU, cross-entropy, Adam) and train's defaults (lr 1e-3,
     batches of 100, the net's own): >= 90 % test accuracy after 3 epochs on
     20,000 MNIST training images.  With lr 10 (train's old default) it stayed
-    near chance (issue 14)."""
+    near chance."""
     if not os.environ.get("NNETLIB_DATA"):
         pytest.skip("NNETLIB_DATA is not set: this test trains on real MNIST")
     (x, y), test = nnetlib.mnist_task("classifier")

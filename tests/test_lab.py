@@ -1,4 +1,4 @@
-"""JupyterLab renders the notebooks, math included, offline (issue 14, point 6).
+"""JupyterLab renders the notebooks, math included, offline.
 
 Starts JupyterLab (``--allow-root`` where the user is root, as ``make lab``
 does) on a free loopback port with a token, in a temporary Jupyter home with a

@@ -237,7 +237,7 @@ def test_shapes_and_layout():
     assert np.allclose(h1[0], net.weights[0][-1], atol=1e-5)
 
 
-# -- the README's quickstart (issue 14.1) ------------------------------------------
+# -- the README's quickstart --------------------------------------------------
 
 
 @pytest.mark.slow  # trains on MNIST

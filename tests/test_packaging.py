@@ -62,7 +62,7 @@ sys.meta_path.insert(0, Block())
 
 
 def test_import_without_the_compiled_kernel():
-    """Issue 11.4: a build without a C compiler still gives a working package."""
+    """A build without a C compiler still gives a working package."""
     code = (
         BLOCK_KERNEL
         + """
@@ -161,7 +161,7 @@ def _kernel_compile_args(source_copy, tmp_path, env=None):
 
 
 def test_build_without_a_c_compiler_goes_on_loudly(source_copy, tmp_path):
-    """Issue 11.4: the compile fails, setup.py still succeeds, without the kernel; the
+    """The compile fails, setup.py still succeeds, without the kernel; the
     flags it tried are portable: -O3, no -Ofast or -ffast-math, no -march=native."""
     run, args = _kernel_compile_args(source_copy, tmp_path, env={"NNETLIB_NATIVE": "0"})
     assert run.returncode == 0, run.stderr[-2000:]

@@ -296,7 +296,7 @@ def test_fuzz_shapes_and_values(shape, fill):
     assert np.array_equal(net.params, before)
 
 
-# -- checkpoint format versions (issue 12.3) -----------------------------------
+# -- checkpoint format versions -------------------------------------------
 
 
 def _v1_checkpoint(path, layers, params, velocity, convention="v", cls="NpNet", **more):
@@ -371,7 +371,7 @@ def test_unknown_checkpoint_version_is_named(tmp_path):
         nnetlib.NpNet.load(path)
 
 
-# -- what a newcomer trips on (issue 14) ------------------------------------------
+# -- what a newcomer trips on -------------------------------------------------
 
 
 def test_train_names_its_data_and_documents_itself():
@@ -490,7 +490,7 @@ def test_pynet_dadw_says_what_to_do():
     assert "Ranges" in nnetlib.PyNet.dadw.__doc__
 
 
-# -- loads that refuse what they cannot honour (issue 14.3) ---------------------------
+# -- loads that refuse what they cannot honour -----------------------------------
 
 
 def test_checkpoint_of_another_function_is_refused(tmp_path):
@@ -542,7 +542,7 @@ def test_weights_of_other_layers_are_refused_and_nothing_changes(tmp_path):
     assert np.array_equal(other.params, before)
 
 
-# -- files as a user expects (issue 14.5) ----------------------------------------------
+# -- files as a user expects ------------------------------------------------------
 
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])

@@ -1,4 +1,4 @@
-"""The HTML report (issue 13): built from the stored notebooks, checked in headless Chromium.
+"""The HTML report: built from the stored notebooks, checked in headless Chromium.
 
 The site is built once into a temporary folder (nothing executed). Without a
 browser only the static checks run; with Debian's chromium every page is

@@ -32,10 +32,10 @@ without it, ``openmp_enabled()`` returns False and CyNet runs one thread.
 # ``nnl_run_steps`` (block_pool.h) hands the blocks out one at a time to the
 # caller and the pool's helpers, runs again a block whose thread the OS has
 # descheduled, and moves a helper off a core another of our threads is on;
-# the steps follow one another without a return to Python.  Issue 11
-# measured the earlier kernel (one static OpenMP block per thread, then a
-# barrier, one step per call) at 0.17-0.9x its one-thread speed at 2
-# threads beside one busy process; the pool's comment says what each part
+# the steps follow one another without a return to Python.  The earlier
+# kernel (one static OpenMP block per thread, then a barrier, one step per
+# call) ran at 0.17-0.9x its one-thread speed at 2 threads beside one busy
+# process; the pool's comment says what each part
 # of it is for.
 # A block runs the whole step for its rows with no synchronisation: it checks
 # its inputs are finite, then forward gemms, output error, u, the Jacobian

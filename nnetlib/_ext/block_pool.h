@@ -6,7 +6,7 @@
  * Why not an OpenMP parallel loop per step: a parallel region ends with a
  * barrier that every thread of the team must reach, so a step waits for its
  * slowest thread.  On a machine where another process wants the cores
- * (issue 11), the OS deschedules one of our threads for a time slice of a
+ * (a laptop doing something else), the OS deschedules one of our threads for a time slice of a
  * few ms, longer than a whole step: CyNet at 2 threads ran at 0.1-0.9x its
  * one-thread speed beside one busy process.  Here nobody waits for a thread
  * the OS is not running:
@@ -196,7 +196,7 @@ static Py_ssize_t nnl_stalled(nnl_job *j, Py_ssize_t s)
 /* Move helper `tid` off a CPU another of our threads is on, when a CPU none
  * of them is on is allowed (the process's affinity mask is respected).  Two
  * threads of one job on one CPU run at the speed of one; the OS rarely
- * separates them when every CPU is busy (issue 11: 3 busy threads on 2
+ * separates them when every CPU is busy (3 busy threads on 2
  * cores stay 2 + 1), so the helper leaves by itself: it narrows its
  * affinity, which moves it at once, then restores it.                    */
 static void nnl_spread(nnl_job *j, int tid)

@@ -1,4 +1,4 @@
-"""Busy competitor processes for ``bench --contend N`` (issue 11: CyNet must
+"""Busy competitor processes for ``bench --contend N`` (CyNet must
 degrade gracefully when another process wants the cores)."""
 
 import contextlib

@@ -1,4 +1,4 @@
-"""The HTML report: a static site built from the notebooks (issue 13).
+"""The HTML report: a static site built from the notebooks' stored outputs, offline.
 
 ``python -m nnetlib.report.site build``   ``make html``: pages from the stored
 outputs, a landing page, offline MathJax (:mod:`.build`).
