@@ -52,10 +52,10 @@ $(BIN)/python:
 # the kernel in place (after editing a .pyx: `python setup.py build_ext --inplace`).
 # Without a C compiler it installs without the kernel (CyNet unavailable) and
 # the check below says so.
-$(STAMP): $(BIN)/python pyproject.toml setup.py constraints.txt $(PYX) $(wildcard nnetlib/_ext/*.h)
+$(STAMP): $(BIN)/python pyproject.toml setup.py reporting/pyproject.toml constraints.txt $(PYX) $(wildcard nnetlib/_ext/*.h)
 	$(PIP) install --quiet -c constraints.txt torch==2.13.0
 	$(PIP) install --quiet -c constraints.txt setuptools wheel Cython scipy
-	$(PIP) install --quiet --no-build-isolation -c constraints.txt -e '.[test,report]'
+	$(PIP) install --quiet --no-build-isolation -c constraints.txt -e '.[torch,test]' -e ./reporting
 	@$(BIN)/python -c 'from nnetlib.nets import cynet; k = cynet._frontprop; \
 	    print("nnetlib: WARNING: Cython kernel NOT built (no C compiler?): CyNet unavailable," \
 	          " notebooks fall back to NpNet" if k is None else \
@@ -135,19 +135,19 @@ report: $(STAMP) data
 ifeq ($(NOTEBOOKS),)
 	@echo "report: no notebooks/*.ipynb yet, nothing to execute"
 else
-	NNETLIB_PROGRESS=$${NNETLIB_PROGRESS:-0} $(NB_ENV) $(BIN)/python -m nnetlib.report.site \
+	NNETLIB_PROGRESS=$${NNETLIB_PROGRESS:-0} $(NB_ENV) $(BIN)/python -m nnetreport.site \
 	    execute $(EXEC_FLAGS) --timeout $(CELL_TIMEOUT) $(NOTEBOOKS)
 	@$(MAKE) --no-print-directory html
 endif
 
 html: $(STAMP)
-	$(BIN)/python -m nnetlib.report.site build $(HTML_FLAGS)
+	$(BIN)/python -m nnetreport.site build $(HTML_FLAGS)
 	@echo "report: $(CURDIR)/$(REPORT_DIR)/index.html"
 
 # ---------------------------------------------------------------- misc
 
 bench: $(STAMP)
-	$(BIN)/python -m nnetlib bench
+	$(BIN)/python -m nnetreport bench
 
 # JupyterLab refuses to run as root (in a container, say) without --allow-root.
 lab: $(STAMP)

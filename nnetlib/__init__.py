@@ -20,6 +20,7 @@ BackpropNet the reverse sweep in NumPy, for comparison            08
 import importlib
 
 from . import data
+from .costmodel import backprop_macs, frontprop_macs
 from .data import batches, load_mnist, mnist_task, one_hot
 from .nets.backprop import BackpropNet
 from .nets.base import Network, init_params, n_params, read_checkpoint
@@ -27,7 +28,6 @@ from .nets.cynet import CyNet, openmp_enabled  # CyNet raises a clear error if n
 from .nets.front import FrontNet
 from .nets.npnet import NpNet
 from .nets.pynet import PyNet
-from .report.costmodel import backprop_macs, frontprop_macs
 from .training import History, evaluate, train
 
 __all__ = [

@@ -7,35 +7,6 @@ import time
 from . import __version__
 
 
-def _int_at_least(low, what):
-    """argparse type: an int >= ``low``."""
-
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < low:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-        return value
-
-    return parse
-
-
-_positive_int = _int_at_least(1, "a positive integer")
-_count = _int_at_least(0, "an integer >= 0")
-
-
-def _layers(text):
-    """argparse type of --layers: widths such as 784,32,10."""
-    from .bench.plan import parse_layers
-
-    try:
-        return parse_layers(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc).replace("--layers ", "")) from None
-
-
 def data_command(no_download=False):
     """``python -m nnetlib data``: 0 when both splits are found and verify, else 1."""
     from .data import MNISTNotFoundError, cache_dir, find_mnist, load_mnist
@@ -72,79 +43,7 @@ def build_parser():
         "missing or damaged, with what was searched and how to get the files.",
     )
     data.add_argument("--no-download", action="store_true", help="do not download missing files")
-    _add_bench_parser(commands)
     return parser
-
-
-def _add_bench_parser(commands):
-    """The ``bench`` command and its options (nnetlib/bench/)."""
-    bench = commands.add_parser(
-        "bench",
-        help="time an epoch of every implementation (de Mayo (2021)'s table)",
-        description="Seconds per epoch (60,000 samples, batch 1000, lr 10, momentum 0.5) of PyNet, "
-        "NpNet, CyNet and TorchNet at 1 and N threads, and GpuNet when CUDA is available, "
-        "with the ratio to torch and the peak memory added by training. "
-        "See nnetlib/bench/ for the method.",
-    )
-    bench.add_argument(
-        "--quick",
-        action="store_true",
-        help="2 batches x 2 rounds, PyNet on 1 sample (skipped where a sample takes minutes)",
-    )
-    bench.add_argument(
-        "--json", metavar="PATH", help="also write all raw times, medians, ratios and metadata"
-    )
-    for flag, text in (
-        ("--repeats", "interleaved rounds per implementation (default 5; --quick: 2)"),
-        ("--threads", "thread count of the ×N columns (default: the cores available)"),
-        ("--batches", "batches timed per measurement (default 60: an epoch; --quick: 2)"),
-        ("--py-samples", "samples per PyNet measurement (default 2, 1 for big nets; --quick: 1)"),
-    ):
-        bench.add_argument(flag, type=_positive_int, metavar="N", help=text)
-    bench.add_argument(
-        "--batch-size",
-        type=_positive_int,
-        default=1000,
-        metavar="N",
-        help="samples per batch (default 1000)",
-    )
-    bench.add_argument(
-        "--nets",
-        metavar="LIST",
-        help="comma-separated: classifier (784-16-16-10), autoencoder (784-64-784); "
-        "default both, unless --layers is given",
-    )
-    bench.add_argument(
-        "--layers",
-        type=_layers,
-        action="append",
-        metavar="WIDTHS",
-        help="a net of these widths, such as 784,32,10: input 784, output 10 (classifier) "
-        "or 784 (autoencoder); may be repeated",
-    )
-    bench.add_argument(
-        "--impls",
-        metavar="LIST",
-        help="comma-separated subset of py, np, cy1, cyN, tr1, trN, gpu "
-        "(cy, tr: both thread counts; default all)",
-    )
-    bench.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    bench.add_argument(
-        "--data",
-        choices=("auto", "random"),
-        default="auto",
-        help="auto: MNIST if it is on this machine (nothing is downloaded), else random",
-    )
-    bench.add_argument(
-        "--contend",
-        type=_count,
-        default=0,
-        metavar="N",
-        help="run N busy competitor processes (while True: pass) during the benchmark, "
-        "to time it on a busy machine; they are stopped at the end, Ctrl-C included",
-    )
-    bench.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
-    bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
 def main(argv=None):
@@ -153,18 +52,11 @@ def main(argv=None):
     args, rest = parser.parse_known_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
-        parser.exit(2, "\nerror: a command is required (for example: bench)\n")
+        parser.exit(2, "\nerror: a command is required (for example: data)\n")
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "data":
         return data_command(no_download=args.no_download)
-    if args.command == "bench":
-        from . import bench
-
-        try:
-            return bench.main(args)
-        except ValueError as exc:
-            parser.exit(2, f"python -m nnetlib bench: error: {exc}\n")
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover
 
 

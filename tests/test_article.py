@@ -1,11 +1,11 @@
-"""nnetlib.report.article: the article's figures as quoted, and the memo-bug PyNet (notebook 03)."""
+"""nnetreport.article: the article's figures as quoted, and the memo-bug PyNet (notebook 03)."""
 
 import numpy as np
 import pytest
 from helpers import problem, rel_err
 
 from nnetlib import NpNet, PyNet
-from nnetlib.report import article
+from nnetreport import article
 
 
 def test_citation_names_author_title_place_year_and_code():
@@ -66,7 +66,7 @@ def test_memo_without_sample_gives_every_sample_the_first_ones_derivatives():
 
 
 def test_spread_summary_and_describe():
-    from nnetlib.report import timing
+    from nnetreport import timing
 
     assert timing.summary([4.0, 1.0, 2.0], per=2) == {"median": 1.0, "min": 0.5, "max": 2.0, "n": 3}
     assert (

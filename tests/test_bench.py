@@ -1,4 +1,4 @@
-"""The benchmark (nnetlib.bench, ``python -m nnetlib bench``) on tiny configurations."""
+"""The benchmark (nnetreport.bench, ``python -m nnetreport bench``) on tiny configurations."""
 
 import json
 import os
@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from nnetlib import bench
+from nnetreport import bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = [("tiny", (784, 3, 10))]  # PyNet takes well under a second per sample here
@@ -183,7 +183,7 @@ def _alive(pid):
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
 def test_competitors_run_inside_and_are_stopped_even_on_ctrl_c():
-    from nnetlib.bench.contend import competitors
+    from nnetreport.bench.contend import competitors
 
     with competitors(2) as pids:
         assert len(pids) == 2 and all(_alive(p) for p in pids)
@@ -216,7 +216,7 @@ def test_gpu_column():
 def run_cli(*args):
     env = dict(os.environ, PYTHONPATH=ROOT, CI="1")
     return subprocess.run(
-        [sys.executable, "-m", "nnetlib", *args],
+        [sys.executable, "-m", "nnetreport", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -287,7 +287,7 @@ def test_cli_bench_quick_writes_json(tmp_path, nets, impls, threads, name, colum
     ],
 )
 def test_cli_bad_arguments(args, match, capsys):
-    from nnetlib.__main__ import main
+    from nnetreport.__main__ import main
 
     with pytest.raises(SystemExit, match="^2$") as exc:  # argparse's usage error
         main(list(args))
@@ -296,7 +296,7 @@ def test_cli_bad_arguments(args, match, capsys):
 
 
 def test_cli_bad_net_suggests_only_what_the_cli_takes(capsys):
-    from nnetlib.__main__ import main
+    from nnetreport.__main__ import main
 
     with pytest.raises(SystemExit, match="^2$"):
         main(["bench", "--nets", "mlp"])
@@ -315,7 +315,7 @@ def test_cli_version(capsys):
 
 
 def test_cli_nets_and_layers_add_up():
-    from nnetlib.bench.run import _cli_nets
+    from nnetreport.bench.run import _cli_nets
 
     assert _cli_nets(None, None) == ["classifier", "autoencoder"]
     assert _cli_nets(None, [(784, 3, 10)]) == [("784-3-10", (784, 3, 10))]

@@ -12,15 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnetlib
-from nnetlib.nets.backprop import BackpropNet
-from nnetlib.nets.forward_gradient import ForwardGradientNet, functional_loss
-from nnetlib.nets.front import FrontNet
-from nnetlib.report.costmodel import (
+from nnetlib.costmodel import (
     backprop_breakdown,
     backprop_macs,
     frontprop_breakdown,
     frontprop_macs,
 )
+from nnetlib.nets.backprop import BackpropNet
+from nnetlib.nets.forward_gradient import ForwardGradientNet, functional_loss
+from nnetlib.nets.front import FrontNet
 
 ACTS = ["sigmoid", "tanh", "relu"]
 LOSSES = ["mse", "cross_entropy"]

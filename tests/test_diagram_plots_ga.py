@@ -1,4 +1,4 @@
-"""Tests for nnetlib.report.diagram, nnetlib.report.plots and nnetlib.report.genetic."""
+"""Tests for nnetreport.diagram, nnetreport.plots and nnetreport.genetic."""
 
 from types import SimpleNamespace
 
@@ -13,7 +13,7 @@ from helpers import problem  # noqa: E402
 from matplotlib.patches import Circle  # noqa: E402
 
 from nnetlib import NpNet, PyNet  # noqa: E402
-from nnetlib.report import diagram, genetic, plots  # noqa: E402
+from nnetreport import diagram, genetic, plots  # noqa: E402
 
 LAYERS = (3, 4, 4, 3, 2)
 
@@ -183,7 +183,7 @@ def test_plot_helpers_run_on_agg(tmp_path):
 
 
 def test_seed_spread_draws_dots_means_and_article():
-    from nnetlib.report.experiments import stat
+    from nnetreport.experiments import stat
 
     fig, ax = plots.new_axes()
     plots.seed_spread(

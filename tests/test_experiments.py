@@ -1,10 +1,10 @@
-"""Tests for nnetlib.report.experiments (multi-seed runs of notebooks 04 and 05)."""
+"""Tests for nnetreport.experiments (multi-seed runs of notebooks 04 and 05)."""
 
 import numpy as np
 import pytest
 
 from nnetlib import NpNet
-from nnetlib.report import experiments as ex
+from nnetreport import experiments as ex
 
 
 def test_stat_mean_sd_values():
@@ -79,11 +79,11 @@ def test_frontprop_class_is_a_network():
     assert cls.__name__ in ("CyNet", "NpNet")
 
 
-# -- nnetlib.report.timing -------------------------------------------------------
+# -- nnetreport.timing -------------------------------------------------------
 
 
 def test_batch_stat_and_timing_stat():
-    from nnetlib.report import timing
+    from nnetreport import timing
 
     entry = {"raw": [0.6, 0.9, 1.2], "samples": 6000}
     s = timing.batch_stat(entry)
@@ -93,7 +93,7 @@ def test_batch_stat_and_timing_stat():
 
 
 def test_time_steps_counts_rounds_and_checks_data():
-    from nnetlib.report import timing
+    from nnetreport import timing
 
     rng = np.random.default_rng(0)
     x = rng.random((30, 6)).astype("float32")

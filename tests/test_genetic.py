@@ -1,9 +1,9 @@
-"""Tests for the checkpoints of nnetlib.report.genetic.run_ga and for run_ga_seeds."""
+"""Tests for the checkpoints of nnetreport.genetic.run_ga and for run_ga_seeds."""
 
 import numpy as np
 import pytest
 
-from nnetlib.report import genetic
+from nnetreport import genetic
 
 
 def _blobs(n=200, seed=0):

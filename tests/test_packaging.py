@@ -25,8 +25,8 @@ def _norm(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _pyproject():
-    with open(ROOT / "pyproject.toml", "rb") as f:
+def _pyproject(folder="."):
+    with open(ROOT / folder / "pyproject.toml", "rb") as f:
         return tomllib.load(f)
 
 
@@ -218,13 +218,15 @@ def test_environment_yml_matches_pyproject():
             assert dep.replace(" ", "") in ("python=3.11", "python>=3.11")
         if name not in CONDA_ONLY:
             conda.add(_norm(CONDA_TO_PYPI.get(name, name)))
-    assert "-e ." in pip_section
+    assert "-e .[torch]" in pip_section and "-e ./reporting" in pip_section
 
-    project = _pyproject()
-    wanted = {_norm(r) for r in project["project"]["dependencies"]}
-    for extra in project["project"]["optional-dependencies"].values():
-        wanted |= {_norm(r) for r in extra}
-    wanted |= {_norm(r) for r in project["build-system"]["requires"]}
+    wanted = set()
+    for project in (_pyproject(), _pyproject("reporting")):
+        wanted |= {_norm(r) for r in project["project"]["dependencies"]}
+        for extra in project["project"].get("optional-dependencies", {}).values():
+            wanted |= {_norm(r) for r in extra}
+        wanted |= {_norm(r) for r in project["build-system"]["requires"]}
+    wanted.discard("nnetlib")  # the report's own requirement on the library
     assert conda == wanted, (
         f"only in environment.yml: {sorted(conda - wanted)}; "
         f"only in pyproject.toml: {sorted(wanted - conda)}"
@@ -232,8 +234,10 @@ def test_environment_yml_matches_pyproject():
 
 
 def test_torch_requirement_admits_pinned_version():
-    reqs = [r for r in _pyproject()["project"]["dependencies"] if _norm(r) == "torch"]
-    assert reqs, "torch missing from [project] dependencies"
+    project = _pyproject()["project"]
+    assert "torch" not in {_norm(r) for r in project["dependencies"]}  # an extra, not a dependency
+    reqs = [r for r in project["optional-dependencies"]["torch"] if _norm(r) == "torch"]
+    assert reqs, "torch missing from the [torch] extra"
     packaging_version = pytest.importorskip("packaging.version")
     packaging_req = pytest.importorskip("packaging.requirements")
     req = packaging_req.Requirement(reqs[0])

@@ -18,9 +18,9 @@ from _chromium import Browser, require_chromium
 pytest.importorskip("nbconvert")
 pytest.importorskip("jupyter_server_mathjax", reason="make venv installs jupyter-server-mathjax")
 
-from nnetlib.report.site import build, headline, notebook_paths, read_page  # noqa: E402
-from nnetlib.report.site.cli import main as cli_main  # noqa: E402
-from nnetlib.report.site.execute import execute, execution_order  # noqa: E402
+from nnetreport.site import build, headline, notebook_paths, read_page  # noqa: E402
+from nnetreport.site.cli import main as cli_main  # noqa: E402
+from nnetreport.site.execute import execute, execution_order  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -182,7 +182,7 @@ def _tiny_notebook(path):
     nb.cells = [
         nbformat.v4.new_markdown_cell("# 99 · Tiny\n\nRuns in a second: $x = 1$."),
         nbformat.v4.new_code_cell(
-            "import os\nfrom nnetlib.report.results import quick, save_results\n"
+            "import os\nfrom nnetreport.results import quick, save_results\n"
             "print('NNETLIB_QUICK', os.environ.get('NNETLIB_QUICK'), quick())\n"
             "if quick():\n    save_results('99-tiny', {'x': 1})"
         ),

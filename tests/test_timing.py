@@ -1,8 +1,8 @@
-"""nnetlib.report.timing: spreads per batch and per epoch, and the quoted H200 columns."""
+"""nnetreport.timing: spreads per batch and per epoch, and the quoted H200 columns."""
 
 import pytest
 
-from nnetlib.report import quoted, timing
+from nnetreport import quoted, timing
 
 
 def test_batch_and_epoch_gives_both_units_from_the_same_rounds():

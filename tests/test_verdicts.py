@@ -2,8 +2,8 @@
 
 import pytest
 
-from nnetlib.report import article, verdicts
-from nnetlib.report.results import FULL_DIR, load_results
+from nnetreport import article, verdicts
+from nnetreport.results import FULL_DIR, load_results
 
 
 def _stored():

@@ -65,7 +65,7 @@ def _check_index(value, name, lo, hi):
 
 
 def _check_weight(layers, k, i, j):
-    from .._checks import check_layers
+    from nnetlib._checks import check_layers
 
     layers = check_layers(layers)
     L = len(layers) - 1

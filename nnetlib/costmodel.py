@@ -34,7 +34,7 @@ where forward accumulation loses.  With one hidden layer the two counts are
 equal.
 """
 
-from .._checks import check_layers
+from ._checks import check_layers
 
 
 def _layer_maps(n):

@@ -27,7 +27,7 @@ def source(meta=H200):
     """One line naming a quoted measurement: machine, date, commit, command."""
     return (
         f"measured on {meta['machine']}, {meta['date']}, this project's code at {meta['commit']}: "
-        f"{meta['command']} (stored in nnetlib/report/measured/{meta['name']})"
+        f"{meta['command']} (stored in reporting/nnetreport/measured/{meta['name']})"
     )
 
 

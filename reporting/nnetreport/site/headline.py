@@ -1,9 +1,9 @@
 """The headline results of the landing page, read from the notebooks' saved results.
 
 Every figure of "this report" comes from a JSON file that a notebook wrote with
-``nnetlib.report.results.save_results`` (the keys each notebook saves are
+``nnetreport.results.save_results`` (the keys each notebook saves are
 listed in its last cell); the article's figures come from
-``nnetlib.report.article``. A missing file or key shows as "not yet computed",
+``nnetreport.article``. A missing file or key shows as "not yet computed",
 never as a number typed in here.
 """
 
@@ -53,7 +53,7 @@ def _central(value):
 
 def _spread(value, fmt):
     """A figure, a ``{"mean", "sd", "n"}`` or a ``{"median", "min", "max", "n"}`` summary
-    (``nnetlib.report.timing``), formatted by ``fmt``."""
+    (``nnetreport.timing``), formatted by ``fmt``."""
     if _number(value):
         return Markup(escape(fmt(value)))
     if isinstance(value, dict) and _number(value.get("median")):
@@ -263,7 +263,7 @@ def tables(results, pages):
     """The landing page's tables: dicts with title, note, header and rows of HTML cells.
 
     ``results`` is :func:`load_all`'s dict; ``pages`` maps notebook stem to
-    :class:`~nnetlib.report.site.pages.Page` (for the links to the source).
+    :class:`~nnetreport.site.pages.Page` (for the links to the source).
     """
     return [
         _training_table(

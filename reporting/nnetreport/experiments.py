@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from ..data import one_hot
-from ..training import evaluate, train
+from nnetlib.data import one_hot
+from nnetlib.training import evaluate, train
 
 
 def stat(values):
@@ -47,11 +47,11 @@ def fmt(s, digits=4, percent=False):
 
 def frontprop_class():
     """``CyNet`` when its compiled kernel is built, else ``NpNet`` (same arithmetic), saying so in one line."""
-    from ..nets import cynet
+    from nnetlib.nets import cynet
 
     if cynet.available():
         return cynet.CyNet
-    from ..nets.npnet import NpNet
+    from nnetlib.nets.npnet import NpNet
 
     print("CyNet's compiled kernel is not built here; using NpNet (same gradients, slower).")
     return NpNet
@@ -132,7 +132,7 @@ def curve_band(runs, attr):
 
 def splice_biases(layers, weights_from, biases_from):
     """Flat parameters: the weights of ``weights_from``, the bias rows (last of each matrix) of ``biases_from``."""
-    from ..nets.base import layer_shapes
+    from nnetlib.nets.base import layer_shapes
 
     a, b = np.asarray(weights_from), np.asarray(biases_from)
     if a.shape != b.shape or a.ndim != 1:

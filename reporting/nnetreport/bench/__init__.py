@@ -1,4 +1,4 @@
-"""``python -m nnetlib bench``: seconds per epoch of every implementation (06-timing).
+"""``python -m nnetreport bench``: seconds per epoch of every implementation (06-timing).
 
 The timing table of de Mayo (2021) (``ARTICLE_TABLE``), measured again:
 one epoch of SGD is 60,000 MNIST training samples in file order, batch

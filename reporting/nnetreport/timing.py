@@ -1,13 +1,13 @@
 """Timings with their spread, for the notebooks (never a single best value).
 
 ``repeat_seconds`` times a call several times and ``describe`` prints the
-median and the range (03).  For the timing table (06), ``nnetlib.bench``
+median and the range (03).  For the timing table (06), ``nnetreport.bench``
 times whole rounds; ``batch_stat`` turns one of its entries into seconds per
 batch over rounds (median, mean, sd), and ``time_steps`` times any network's
 ``step`` the same way (the GpuNet row, run on the CPU).  ``batch_and_epoch``
 gives such stats in both units, seconds per batch of 1000 and per epoch of
 60 batches, and ``h200_columns`` does the same for the quoted H200 run
-(``nnetlib.report.quoted.h200``).  Nothing here asserts a speed: timing
+(``nnetreport.quoted.h200``).  Nothing here asserts a speed: timing
 targets live in ``make bench``.
 """
 
@@ -16,7 +16,8 @@ import time
 
 import numpy as np
 
-from .._checks import check_positive_int
+from nnetlib._checks import check_positive_int
+
 from .experiments import stat
 
 
@@ -137,7 +138,7 @@ H200_GPU = {
 def h200_columns(h200, net, batches_per_epoch=60):
     """The quoted H200 run's figures for ``net``, per batch and per epoch.
 
-    ``h200`` is ``nnetlib.report.quoted.h200()``.  Returns ``{key: {"label",
+    ``h200`` is ``nnetreport.quoted.h200()``.  Returns ``{key: {"label",
     "threads", "batch_s": spread, "epoch_s": spread}}``: the four GPU variants
     of ``H200_GPU`` (its ``gpu`` part: ms per epoch as [median, min, max] of
     7 epochs), then the CPU columns of its benchmark (``bench``: seconds per

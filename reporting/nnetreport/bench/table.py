@@ -145,7 +145,7 @@ def _method_notes(result):
             f"+RSS: peak resident memory added by {MEMORY_BATCHES} training batches after a "
             f"first step (py: one step on its samples); 1st step MiB: the first step alone, "
             f"one-time set-up (thread pools, code pages) included; a fresh subprocess per "
-            f"cell, random data; see nnetlib/bench/memory.py"
+            f"cell, random data; see nnetreport/bench/memory.py"
         )
         if "gpu" in cols:
             notes.append(
@@ -206,7 +206,7 @@ def format_table(result):
 
 def write_json(result, path):
     """Write ``result`` as JSON to ``path`` atomically."""
-    from ..nets.base import write_atomically
+    from nnetlib.nets.base import write_atomically
 
     text = json.dumps(result, indent=2, default=float) + "\n"
     write_atomically(path, lambda f: f.write(text.encode()))

@@ -6,14 +6,14 @@ import platform
 
 import numpy as np
 
-from ..report.article import TIMING_COLUMNS, TIMING_TABLE
+from ..article import TIMING_COLUMNS, TIMING_TABLE
 
 #: de Mayo (2021), "training time of one epoch in seconds" of the classifier
-#: 784-16-16-10 as printed (source: nnetlib.report.article, "The
+#: 784-16-16-10 as printed (source: nnetreport.article, "The
 #: article's numbers, as printed"), keyed by the table's columns, CPU x threads
 #: ("i7-7700HQ x1", "E5-2680 x1", "i7-7700HQ x4", "E5-2680 x24"), then by
 #: version: py, np, cy, tr (its PyNet, NpNet, CyNet, PyTorch).  The figures
-#: themselves live once, in nnetlib.report.article.TIMING_TABLE.
+#: themselves live once, in nnetreport.article.TIMING_TABLE.
 ARTICLE_TABLE = {
     col: {impl: row[col] for impl, row in TIMING_TABLE.items() if col in row}
     for col in TIMING_COLUMNS
@@ -152,7 +152,7 @@ def _net_items(nets):
 
 def parse_nets(nets):
     """``{name: layers}`` for ``nets``, each checked to fit MNIST."""
-    from .._checks import check_layers
+    from nnetlib._checks import check_layers
 
     items = _net_items(nets)
     if not items:
@@ -182,7 +182,7 @@ def load_data(rows, dtype="float32", source="auto", seed=0):
         raise ValueError(f"data must be 'auto' or 'random', got {source!r}")
     if source == "auto":
         try:
-            from .. import data as nndata
+            from nnetlib import data as nndata
 
             if hasattr(nndata, "find_mnist"):
                 nndata.find_mnist("train", download=False)  # raises when absent
@@ -215,20 +215,20 @@ def targets(layers, x, y, dtype):
 
 def make_net(impl, layers, params, dtype, threads):
     """The network of column ``impl``, from the flat ``params``."""
-    from .. import NpNet, PyNet, TorchNet
+    from nnetlib import NpNet, PyNet, TorchNet
 
     if impl == "py":
         return PyNet(layers, params=params, dtype=dtype)
     if impl in ("np", "np1"):
         return NpNet(layers, params=params, dtype=dtype)
     if impl in ("cy1", "cyN"):
-        from ..nets.cynet import CyNet
+        from nnetlib.nets.cynet import CyNet
 
         return CyNet(layers, params=params, dtype=dtype, num_threads=threads)
     if impl in ("tr1", "trN"):
         return TorchNet(layers, params=params, dtype=dtype)
     if impl == "gpu":
-        from ..nets.gpunet import GpuNet
+        from nnetlib.nets.gpunet import GpuNet
 
         return GpuNet(layers, params=params, dtype=dtype, device="cuda")
     raise ValueError(f"unknown implementation {impl!r}")
@@ -238,7 +238,7 @@ def unavailable(impl):
     """Why ``impl`` cannot run here, or None."""
     if impl in ("cy1", "cyN"):
         try:
-            from ..nets.cynet import CyNet  # noqa: F401
+            from nnetlib.nets.cynet import CyNet  # noqa: F401
         except Exception as exc:
             return f"nnetlib.cynet not importable ({type(exc).__name__}: {exc})"
     if impl == "gpu":

@@ -10,7 +10,7 @@ article's pure-Python network: its ``dadw`` memo key leaves out the sample
 index b (notebook 03, section "The article's PyNet memo").
 """
 
-from ..nets.pynet import PyNet
+from nnetlib.nets.pynet import PyNet
 
 CITATION = (
     "Mateo de Mayo, Implementación Red Feedforward, FaMAF, Universidad Nacional "

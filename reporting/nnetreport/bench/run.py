@@ -9,7 +9,8 @@ import sys
 
 import numpy as np
 
-from .._progress import progress_enabled
+from nnetlib._progress import progress_enabled
+
 from . import plan as P
 from .contend import competitors
 from .memory import measure_memory
@@ -50,7 +51,7 @@ def _loadavg():
 
 def _settings(quick, repeats, threads, batches, py_samples, batch_size, dtype, data):
     """The checked settings of one run, as a dict."""
-    from .._checks import check_dtype
+    from nnetlib._checks import check_dtype
 
     quick = bool(quick)
     batch_size = P.positive_int(batch_size, "batch_size", allow_none=False)
@@ -161,7 +162,7 @@ def _net_plan(net_layers, columns, s):
 def _runners(run, net_skip, layers, x, t, s, table, samples):
     """A Runner per implementation that could be built (the others are moved
     to ``net_skip`` with the reason)."""
-    from ..nets.base import init_params
+    from nnetlib.nets.base import init_params
 
     params = init_params(layers, seed=s["seed"], dtype=s["dtype"])
     runners = {}

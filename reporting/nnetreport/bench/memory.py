@@ -49,7 +49,7 @@ def _trainer(spec):
     import torch
     from threadpoolctl import threadpool_limits
 
-    from ..nets.base import init_params
+    from nnetlib.nets.base import init_params
 
     layers, impl, dtype = tuple(spec["layers"]), spec["impl"], spec["dtype"]
     threads, bs = spec["threads"], spec["batch_size"]
@@ -153,7 +153,7 @@ def measure_memory(
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    code = "import sys; from nnetlib.bench.memory import _probe_main; _probe_main(sys.argv[1])"
+    code = "import sys; from nnetreport.bench.memory import _probe_main; _probe_main(sys.argv[1])"
     try:
         proc = subprocess.run(
             [sys.executable, "-c", code, json.dumps(spec)],

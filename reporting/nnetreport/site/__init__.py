@@ -1,8 +1,8 @@
 """The HTML report: a static site built from the notebooks' stored outputs, offline.
 
-``python -m nnetlib.report.site build``   ``make html``: pages from the stored
+``python -m nnetreport.site build``   ``make html``: pages from the stored
 outputs, a landing page, offline MathJax (:mod:`.build`).
-``python -m nnetlib.report.site execute`` ``make report``: run the notebooks
+``python -m nnetreport.site execute`` ``make report``: run the notebooks
 in order, in place or, in classroom mode, as copies in ``report/quick``
 (:mod:`.execute`).
 """

@@ -42,9 +42,9 @@ import time
 
 import numpy as np
 
-from .._checks import check_array, check_layers, check_positive
-from .._progress import progress_bar
-from ..nets.base import layer_shapes
+from nnetlib._checks import check_array, check_layers, check_positive
+from nnetlib._progress import progress_bar
+from nnetlib.nets.base import layer_shapes
 
 FITNESS = ("accuracy", "neg_loss")
 SELECTION = ("tournament", "truncation", "roulette")
@@ -90,7 +90,7 @@ class GAResult:
     def network(self, cls=None, dtype="float32"):
         """The best individual as a network (``NpNet`` by default)."""
         if cls is None:
-            from ..nets.npnet import NpNet as cls
+            from nnetlib.nets.npnet import NpNet as cls
         return cls(self.layers, params=self.best_params, dtype=dtype)
 
     def network_at(self, generation, cls=None, dtype="float32"):
@@ -101,7 +101,7 @@ class GAResult:
                 f"no checkpoint at generation {generation!r}; have {sorted(self.checkpoints)}"
             )
         if cls is None:
-            from ..nets.npnet import NpNet as cls
+            from nnetlib.nets.npnet import NpNet as cls
         return cls(self.layers, params=self.checkpoints[generation], dtype=dtype)
 
     def __repr__(self):

@@ -1,4 +1,4 @@
-"""``python -m nnetlib.report.site {build,execute}``: what ``make html`` and ``make report`` run."""
+"""``python -m nnetreport.site {build,execute}``: what ``make html`` and ``make report`` run."""
 
 import argparse
 import sys
@@ -9,7 +9,7 @@ from .execute import execute
 
 def _parser():
     parser = argparse.ArgumentParser(
-        prog="python -m nnetlib.report.site",
+        prog="python -m nnetreport.site",
         description="Build the HTML report, or execute its notebooks.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
