@@ -95,13 +95,13 @@ unit: $(STAMP)
 # Cells whose results vary run to run carry the tag nbval-ignore-output
 # (or nbval-skip). --nbval-current-env: the venv's Python, whatever kernel
 # name the notebook stores.
-# Results the notebooks save go to a scratch folder, never over notebooks/results.
+# A check writes no results: NNETLIB_RESULTS is unset, so save_results writes
+# nothing (only `make report` asks for them) and 00 reads the stored ones.
 nbval: $(STAMP)
 ifeq ($(NOTEBOOKS),)
 	@echo "nbval: no notebooks/*.ipynb yet, nothing to validate"
 else
-	@rm -rf .nbval-results
-	NNETLIB_RESULTS=$(CURDIR)/.nbval-results NNETLIB_QUICK=0 NNETLIB_PROGRESS=0 $(NB_ENV) $(BIN)/python -m pytest --nbval --nbval-current-env \
+	env -u NNETLIB_RESULTS NNETLIB_QUICK=0 NNETLIB_PROGRESS=0 $(NB_ENV) $(BIN)/python -m pytest --nbval --nbval-current-env \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	    --nbval-cell-timeout $(CELL_TIMEOUT) -p no:cacheprovider $(NOTEBOOKS)
 endif

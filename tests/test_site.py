@@ -231,6 +231,33 @@ def test_quick_mode_runs_copies_and_full_mode_runs_in_place(tmp_path, monkeypatc
     assert "NNETLIB_QUICK 0 False" in _stdout(source)  # full size, in place
 
 
+def test_a_check_writes_no_results(tmp_path, monkeypatch, capsys):
+    """save_results writes only where the run asks (NNETLIB_RESULTS): a check
+    (nbval, a notebook opened by hand) leaves the stored figures alone."""
+    from nnetreport import results
+
+    monkeypatch.delenv("NNETLIB_RESULTS", raising=False)
+    assert results.save_results("99-never", {"x": 1}) is None
+    assert "not written" in capsys.readouterr().out
+    assert not (results.FULL_DIR / "99-never.json").exists()
+    monkeypatch.setenv("NNETLIB_RESULTS", str(tmp_path))
+    path = results.save_results("99-asked", {"x": 2})
+    assert path == tmp_path / "99-asked.json" and "saved 99-asked.json" in capsys.readouterr().out
+    assert results.load_results("99-asked") == {"quick": False, "x": 2}
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/make"), reason="needs make")
+def test_nbval_runs_without_a_results_folder():
+    import subprocess
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    recipe = subprocess.run(
+        ["make", "-n", "nbval", "STAMP=/dev/null"], cwd=root, capture_output=True, text=True
+    ).stdout
+    (line,) = [ln for ln in recipe.splitlines() if "pytest --nbval " in ln]
+    assert "env -u NNETLIB_RESULTS" in line and "NNETLIB_RESULTS=" not in line
+
+
 # ---------------------------------------------------------------- in the browser
 
 

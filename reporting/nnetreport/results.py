@@ -6,12 +6,15 @@ Two switches, both read when a function is called (never at import):
     classroom mode (``make report QUICK=1``): every notebook runs at a
     reduced size, chosen cell by cell with ``size(full, quick)``.
 ``NNETLIB_RESULTS=DIR``
-    where ``save_results`` writes. Default: ``notebooks/results`` of this
-    checkout at full size, ``report/quick/results`` in quick mode, so that a
-    quick run never overwrites the stored full-scale figures.
+    where ``save_results`` writes, and the only thing that makes it write.
+    ``make report`` sets it to ``notebooks/results`` (``report/quick/results``
+    in classroom mode); a check (nbval, a notebook run in JupyterLab) leaves
+    it unset, so checking a notebook never overwrites the stored figures.
 
 ``00-overview`` reads the figures the other notebooks saved with
-``load_results``; they are small JSON files, committed with the notebooks.
+``load_results``; they are small JSON files, committed with the notebooks
+in ``notebooks/results`` of this checkout (the report works in a checkout,
+not from an installed wheel).
 """
 
 import json
@@ -21,7 +24,6 @@ import pathlib
 
 _ROOT = pathlib.Path(__file__).resolve().parents[2]
 FULL_DIR = _ROOT / "notebooks" / "results"
-QUICK_DIR = _ROOT / "report" / "quick" / "results"
 
 
 def quick():
@@ -41,11 +43,9 @@ def size(full, quick_value):
 
 
 def results_dir():
-    """The folder ``save_results`` writes to (see the module docstring)."""
+    """The folder ``save_results`` writes to, or None when no run asked for it."""
     env = os.environ.get("NNETLIB_RESULTS", "").strip()
-    if env:
-        return pathlib.Path(env)
-    return QUICK_DIR if quick() else FULL_DIR
+    return pathlib.Path(env) if env else None
 
 
 def _plain(value):
@@ -62,32 +62,40 @@ def _plain(value):
 
 
 def save_results(name, results):
-    """Write ``results`` (a dict) as ``<results_dir>/<name>.json``; returns the path.
+    """Write ``results`` (a dict) as ``<results_dir>/<name>.json`` and return the path,
+    or write nothing and return None when ``NNETLIB_RESULTS`` is unset.
 
-    The file is written to a temporary name and renamed, so a reader never
-    sees half a file. The run size is recorded under ``"quick"``.
+    Prints one line saying which. The file is written to a temporary name
+    and renamed, so a reader never sees half a file. The run size is
+    recorded under ``"quick"``.
     """
     if not isinstance(results, dict):
         raise TypeError(f"results must be a dict, got {type(results).__name__}")
+    text = json.dumps({"quick": quick(), **_plain(results)}, indent=1, sort_keys=True) + "\n"
     folder = results_dir()
+    if folder is None:
+        print(f"{name}.json not written: NNETLIB_RESULTS is unset (make report sets it)")
+        return None
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"
     tmp = path.with_suffix(".json.part")
-    tmp.write_text(
-        json.dumps({"quick": quick(), **_plain(results)}, indent=1, sort_keys=True) + "\n"
-    )
+    tmp.write_text(text)
     os.replace(tmp, path)
+    print(f"saved {path.name}")
     return path
 
 
 def load_results(name, folder=None):
     """The dict that ``save_results(name, ...)`` wrote.
 
-    Looks in ``folder`` if given, else in ``results_dir()``, then in the
-    stored full-scale results. A missing file is a FileNotFoundError that
+    Looks in ``folder`` if given, else in ``results_dir()`` (when set), then
+    in the stored full-scale results. A missing file is a FileNotFoundError that
     names the notebook to run.
     """
-    places = [pathlib.Path(folder)] if folder is not None else [results_dir(), FULL_DIR]
+    if folder is not None:
+        places = [pathlib.Path(folder)]
+    else:
+        places = [p for p in (results_dir(), FULL_DIR) if p is not None]
     for place in places:
         path = place / f"{name}.json"
         if path.is_file():

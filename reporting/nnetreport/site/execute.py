@@ -16,6 +16,8 @@ import os
 import pathlib
 import time
 
+from ..results import FULL_DIR
+
 #: environment of the kernels: the run size is set explicitly either way, so a
 #: leftover NNETLIB_QUICK in the shell cannot overwrite full-scale outputs
 QUICK_ENV = "NNETLIB_QUICK"
@@ -33,10 +35,8 @@ def _set_run_env(quick, out):
     """Set the run size and the results folder for the kernels; returns the old values."""
     old = {k: os.environ.get(k) for k in (QUICK_ENV, RESULTS_ENV)}
     os.environ[QUICK_ENV] = "1" if quick else "0"
-    if quick:
-        os.environ[RESULTS_ENV] = str(pathlib.Path(out, "results").resolve())
-    else:
-        os.environ.pop(RESULTS_ENV, None)
+    results = pathlib.Path(out, "results") if quick else FULL_DIR
+    os.environ[RESULTS_ENV] = str(results.resolve())
     return old
 
 
