@@ -281,3 +281,58 @@ def test_conftest_drops_only_stderr():
         "stdout",
         "execute_result",
     ]
+
+
+HEAVY = ("torch", "matplotlib", "pooch", "tqdm", "IPython", "ipykernel", "jupyter_core", "nbformat")
+
+
+def test_import_nnetlib_is_light():
+    """``import nnetlib`` loads no torch, matplotlib, pooch, tqdm nor Jupyter package."""
+    code = (
+        "import sys, nnetlib\n"
+        "from nnetlib import CyNet, NpNet, PyNet, FrontNet, train, evaluate, load_mnist\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]", out
+
+
+def test_without_torch_the_numpy_nets_train_and_torch_nets_say_what_to_install():
+    block_torch = (
+        "import importlib.abc, sys\n"
+        "class B(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'torch':\n"
+        "            raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n"
+        "sys.meta_path.insert(0, B())\n"
+    )
+    code = block_torch + (
+        "import numpy as np, nnetlib\n"
+        "x = np.random.default_rng(0).random((20, 4)); y = np.arange(20) % 2\n"
+        "for Net in (nnetlib.PyNet, nnetlib.NpNet, nnetlib.FrontNet):\n"
+        "    nnetlib.train(Net([4, 3, 2], seed=0), (x, y), epochs=1, batch_size=10, progress=False)\n"
+        "for name in ('TorchNet', 'GpuNet', 'ForwardGradientNet'):\n"
+        "    try:\n"
+        "        getattr(nnetlib, name)\n"
+        "    except ImportError as exc:\n"
+        "        print(name, exc)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.strip().splitlines()
+    assert [ln.split()[0] for ln in lines] == ["TorchNet", "GpuNet", "ForwardGradientNet"]
+    assert all("pip install 'nnetlib[torch]'" in ln for ln in lines), lines
+
+
+def test_the_library_is_thin():
+    """nnetlib: at most 5,000 lines of Python, no module over 400, nothing from the report."""
+    sizes = {
+        p.relative_to(ROOT).as_posix(): len(p.read_text().splitlines())
+        for p in (ROOT / "nnetlib").rglob("*.py")
+    }
+    assert sum(sizes.values()) <= 5000, sum(sizes.values())
+    assert not {k: v for k, v in sizes.items() if v > 400}
+    for path in (ROOT / "nnetlib").rglob("*.py"):
+        assert not re.search(r"^\s*(from|import)\s+nnetreport", path.read_text(), re.M), path

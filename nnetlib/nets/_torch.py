@@ -2,7 +2,18 @@
 devices, and SGD with its velocity on a device (06-timing)."""
 
 import numpy as np
-import torch
+
+try:
+    import torch
+except ModuleNotFoundError as exc:  # torch is an extra: say what to install
+    if exc.name != "torch":
+        raise
+    raise ImportError(
+        "TorchNet, GpuNet and ForwardGradientNet need PyTorch, which is not installed: "
+        "pip install 'nnetlib[torch]' (pip install torch==2.13.0 --index-url "
+        "https://download.pytorch.org/whl/cpu for the CPU build). "
+        "PyNet, NpNet, CyNet and FrontNet work without it."
+    ) from None
 
 from ..optim import SGD, sgd_velocity
 

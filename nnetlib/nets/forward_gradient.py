@@ -24,13 +24,14 @@ stay exact (frontprop), which the tests and the notebook compare against.
 import numbers
 
 import numpy as np
-import torch
-from torch.func import jvp
 
 from .._checks import check_batch, check_layers
 from ._torch import TORCH_DTYPES as _TORCH_DTYPES
+from ._torch import torch  # first: a clear error when torch is missing
 from .base import layer_shapes
 from .front import ACTIVATIONS, LOSSES, FrontNet, _check_choice
+
+jvp = torch.func.jvp
 
 _TORCH_ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
 

@@ -30,7 +30,6 @@ the last good batch, exactly as a loop of ``step`` calls would leave them.
 """
 
 import numpy as np
-import torch
 
 from .._checks import (
     check_array,
@@ -45,7 +44,12 @@ from ..frontprop import (
     mse_gradients,
 )
 from ._torch import TORCH_DTYPES as _TORCH_DTYPES
-from ._torch import DeviceSGD, default_device, resolve_device  # noqa: F401 (public here too)
+from ._torch import (  # noqa: F401 (public here too)
+    DeviceSGD,
+    default_device,
+    resolve_device,
+    torch,  # first: a clear error when torch is missing
+)
 from .base import Network, layer_shapes
 
 #: how many captured epoch graphs (one per (samples, batch size)) are kept

@@ -16,13 +16,14 @@ from another net's checkpoint with fresh momentum.
 import warnings
 
 import numpy as np
-import torch
-from torch import nn
 
 from .._checks import check_params
 from ..optim import TorchSGD
 from ._torch import TORCH_DTYPES as _TORCH_DTYPES
+from ._torch import torch  # first: a clear error when torch is missing
 from .base import Network, layer_shapes
+
+nn = torch.nn
 
 
 class _TorchOptimizer(TorchSGD):
