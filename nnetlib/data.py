@@ -235,6 +235,11 @@ def one_hot(labels, n_classes: int = 10, dtype="float32") -> np.ndarray:
         raise ValueError(
             f"labels must lie in [0, {n_classes - 1}], got range [{labels.min()}, {labels.max()}]"
         )
+    return _one_hot(labels, n_classes, dtype)
+
+
+def _one_hot(labels, n_classes, dtype):
+    """``one_hot`` of labels already checked (``train`` checks them once)."""
     out = np.zeros((labels.shape[0], n_classes), dtype=dtype)
     out[np.arange(labels.shape[0]), labels.astype(np.intp, copy=False)] = 1
     return out
@@ -256,6 +261,11 @@ def batches(x, t, batch_size: int, shuffle: bool = False, seed=None, group=None)
         group = check_positive_int(group, "group")
     if len(t) != len(x):
         raise ValueError(f"x and t must have the same length: len(x)={len(x)}, len(t)={len(t)}")
+    return _checked_batches(x, t, batch_size, shuffle, seed, group)
+
+
+def _checked_batches(x, t, batch_size, shuffle, seed, group):
+    """``batches`` on arguments already checked (``train`` checks them once per call)."""
     order = np.random.default_rng(seed).permutation(len(x)) if shuffle else None
     if group is None:
         return _batches(x, t, batch_size, order)
@@ -277,6 +287,11 @@ def batch_rows(n, batch_size: int, seed, group: int):
         check_positive_int(batch_size, "batch_size"),
         check_positive_int(group, "group"),
     )
+    return _batch_rows(n, batch_size, seed, group)
+
+
+def _batch_rows(n, batch_size, seed, group):
+    """``batch_rows`` on arguments already checked."""
     order = np.random.default_rng(seed).permutation(n)
     full = n // batch_size * batch_size
     for start in range(0, full, batch_size * group):

@@ -34,9 +34,9 @@ import time
 
 import numpy as np
 
-from ._checks import check_array, warn_if_unscaled
+from ._checks import check_array, check_positive_int, warn_if_unscaled
 from ._progress import progress_bar
-from .data import batch_rows, batches, one_hot
+from .data import _batch_rows, _checked_batches, _one_hot
 
 
 @dataclasses.dataclass
@@ -112,7 +112,7 @@ def _prepare(split, name, net, scan=True):
     y_arr = np.asarray(y)
     if y_arr.ndim == 1:
         labels = _labels(y_arr, name, net.layers[-1])
-        targets = one_hot(labels, net.layers[-1], net.dtype)
+        targets = _one_hot(labels, net.layers[-1], net.dtype)
     else:
         targets = check_array(y_arr, f"{name} targets", net.layers[-1], net.dtype, finite=scan)
         labels = _one_hot_labels(targets)
@@ -173,12 +173,6 @@ def _deferred_interrupt():
         signal.signal(signal.SIGINT, old)
 
 
-def _check_count(value, name, least):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
-    return int(value)
-
-
 def _resume(net, checkpoint):
     """(history, epochs done) saved in ``checkpoint``, whose state ``net`` takes."""
     saved = net.load_state(checkpoint)
@@ -206,16 +200,16 @@ def _kernel_calls(net, x, targets, batch_size, order_seed, step_args):
     if hasattr(net, "steps"):
         group = _group_size(x, targets, batch_size)
         if shuffle and hasattr(net, "steps_in_order"):
-            for rows in batch_rows(len(x), batch_size, order_seed, group):
+            for rows in _batch_rows(len(x), batch_size, order_seed, group):
                 yield (
                     rows.shape[1],
                     functools.partial(net.steps_in_order, x, targets, rows, **step_args),
                 )
         else:
-            for xs, ts in batches(x, targets, batch_size, shuffle, order_seed, group=group):
+            for xs, ts in _checked_batches(x, targets, batch_size, shuffle, order_seed, group):
                 yield xs.shape[1], functools.partial(net.steps, xs, ts, **step_args)
     else:
-        for xb, tb in batches(x, targets, batch_size, shuffle, order_seed):
+        for xb, tb in _checked_batches(x, targets, batch_size, shuffle, order_seed, None):
             yield xb.shape[0], lambda xb=xb, tb=tb: [net.step(xb, tb, **step_args)]
 
 
@@ -280,10 +274,11 @@ def train(
     before each step), test loss, test accuracy (classifiers) and seconds
     of training (evaluation excluded).
     """
-    epochs = _check_count(epochs, "epochs", 0)
+    epochs = 0 if epochs == 0 and not isinstance(epochs, bool) else epochs
+    epochs = epochs and check_positive_int(epochs, "epochs")
     if batch_size is None:
         batch_size = net.optimizer.default_batch_size
-    batch_size = _check_count(batch_size, "batch_size", 1)
+    batch_size = check_positive_int(batch_size, "batch_size")
     lr, momentum = net.check_step(lr, momentum)
     # a net whose kernel refuses NaN and inf itself is spared a pass over the data;
     # a refusal in the first epoch (which reads every sample) then undoes the call
