@@ -16,7 +16,7 @@ case           value of da^l_q/dw^k_ij / g'(h^l_q)
 ``recursive``  sum_r w^{l-1}_rq da^{l-1}_r/dw^k_ij (k < l - 2)
 =============  =========================================================
 
-Indices follow ``nnetlib.network``: layer l has neurons q = 0 .. n_l - 1
+Indices follow ``nnetlib.frontprop`` and notebook 01: layer l has neurons q = 0 .. n_l - 1
 plus the bias neuron q = n_l; ``i`` may be the bias of layer k (i = n_k),
 ``j`` is a real neuron of layer k + 1.  ``dadw_case`` classifies exactly as
 ``PyNet.dadw`` computes.
