@@ -1,10 +1,12 @@
 """The benchmark (nnetreport.bench, ``python -m nnetreport bench``) on tiny configurations."""
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -25,7 +27,7 @@ def fast(**kw):
         nets=TINY,
     )
     args.update(kw)
-    return bench.run_benchmark(**args)
+    return bench.run_benchmark(bench.BenchSettings(**args))
 
 
 def check_result(result, nets):
@@ -170,6 +172,67 @@ def test_one_thread_drops_the_xN_columns_and_quick_skips_slow_pynet():
 def test_bad_arguments(kw, match):
     with pytest.raises(ValueError, match=match):
         fast(**kw)
+
+
+def test_settings_fill_in_their_defaults():
+    s = bench.BenchSettings(impls="cy,np1", nets=("classifier",))
+    assert (s.repeats, s.batches, s.threads) == (5, 60, bench.available_cores())
+    assert s.impls == ("np1", "cy1", "cyN") and s.nets == {"classifier": (784, 16, 16, 10)}
+    q = bench.BenchSettings(quick=1, repeats=3, dtype=np.dtype("float64"))
+    assert (q.quick, q.repeats, q.batches, q.py_samples, q.dtype) == (True, 3, 2, None, "float64")
+    assert q.impls == bench.IMPLS
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        q.repeats = 4
+
+
+def test_run_benchmark_wants_settings():
+    with pytest.raises(TypeError, match="BenchSettings, got dict"):
+        bench.run_benchmark({"quick": True})
+
+
+def test_settings_from_the_command_line():
+    from nnetreport.__main__ import build_parser
+    from nnetreport.bench.run import settings_from_args
+
+    args = build_parser().parse_args(
+        [
+            "bench",
+            "--quick",
+            "--threads",
+            "2",
+            "--layers",
+            "784,3,10",
+            "--impls",
+            "np",
+            "--no-memory",
+        ]
+    )
+    s = settings_from_args(args)
+    assert s == bench.BenchSettings(
+        quick=True, threads=2, nets=[("784-3-10", (784, 3, 10))], impls=("np",), memory=False
+    )
+    assert s.progress and s.contend == 0 and s.data == "auto" and s.batch_size == 1000
+
+
+@pytest.mark.parametrize("built", [True, False])
+def test_cynet_is_unavailable_without_its_kernel(monkeypatch, built):
+    from nnetlib.nets import cynet
+    from nnetreport.bench import plan
+
+    monkeypatch.setattr(cynet, "available", lambda: built)
+    for impl in ("cy1", "cyN"):
+        why = plan.unavailable(impl)
+        assert why is None if built else "kernel is not built" in why
+    assert plan.unavailable("np") is None
+
+
+def test_a_missing_kernel_skips_the_cy_columns(monkeypatch):
+    from nnetlib.nets import cynet
+
+    monkeypatch.setattr(cynet, "available", lambda: False)
+    result = fast(impls=("np", "cy"), repeats=1, threads=2)
+    assert result["columns"] == ["np"] and set(result["skipped"]) == {"cy1", "cyN"}
+    assert "cy×1: skipped, CyNet's compiled kernel is not built" in bench.format_table(result)
 
 
 def _alive(pid):

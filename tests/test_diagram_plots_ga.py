@@ -1,5 +1,6 @@
 """Tests for nnetreport.diagram, nnetreport.plots and nnetreport.genetic."""
 
+import dataclasses
 from types import SimpleNamespace
 
 import matplotlib
@@ -249,6 +250,22 @@ def test_population_forward_matches_npnet():
         np.testing.assert_allclose(out[p], net.feedforward(x), rtol=1e-12, atol=1e-14)
 
 
+#: a generational GA with tournaments and elitism, unlike the article's setting
+GENERATIONAL = dict(
+    selection="tournament",
+    parent_pool=1.0,
+    crossover_rate=0.9,
+    mutation_rate=0.05,
+    elite=2,
+    replacement="generational",
+    batch_size=None,
+)
+
+
+def _generational(**kw):
+    return genetic.GAConfig(**dict(GENERATIONAL, **kw))
+
+
 @pytest.mark.parametrize(
     "kw",
     [
@@ -259,18 +276,10 @@ def test_population_forward_matches_npnet():
 )
 def test_run_ga_improves(kw):
     x, labels = _blobs()
-    r = genetic.run_ga(
-        (4, 6, 3),
-        x,
-        labels,
-        generations=40,
-        population=30,
-        seed=1,
-        mutation_sigma=0.5,
-        mutation_rate=0.2,
-        progress=False,
-        **kw,
+    config = _generational(
+        generations=40, population=30, mutation_sigma=0.5, mutation_rate=0.2, **kw
     )
+    r = genetic.run_ga((4, 6, 3), x, labels, config, seed=1, progress=False)
     assert r.generations == 40 and r.stopped_by == "generations"
     assert len(r.best) == len(r.mean) == len(r.best_accuracy) == len(r.elapsed) == 40
     assert r.best[-1] > r.best[0]
@@ -284,12 +293,30 @@ def test_run_ga_improves(kw):
 
 def test_run_ga_article_setting_runs_and_keeps_the_fittest():
     x, labels = _blobs()
-    setting = dict(genetic.ARTICLE_SETTING, batch_size=None, mutation_rate=0.2, mutation_sigma=0.5)
-    r = genetic.run_ga((4, 6, 3), x, labels, generations=60, seed=0, progress=False, **setting)
-    assert r.config["population"] == 8 and r.config["replacement"] == "plus"
+    config = genetic.GAConfig(
+        generations=60, batch_size=None, mutation_rate=0.2, mutation_sigma=0.5
+    )
+    r = genetic.run_ga((4, 6, 3), x, labels, config, seed=0, progress=False)
+    assert r.config.population == 8 and r.config.replacement == "plus" and r.config.offspring == 8
     # "plus" replacement on a fixed set: parents compete with children, so the best never drops
     assert all(b >= a for a, b in zip(r.best, r.best[1:]))
     assert r.best[-1] > r.best[0]
+
+
+def test_the_defaults_are_the_article_setting():
+    from nnetreport import article
+
+    a = genetic.ARTICLE_SETTING
+    assert a == genetic.GAConfig()
+    assert (a.population, a.mutation_rate, a.crossover_rate) == (
+        article.GA_SETTINGS["population"],
+        article.GA_SETTINGS["mutation_rate"],
+        article.GA_SETTINGS["crossover_rate"],
+    )
+    assert (a.selection, a.batch_size) == (
+        article.GA_SETTINGS["selection"],
+        article.GA_SETTINGS["fitness_batch"],
+    )
 
 
 def test_roulette_selection_follows_fitness():
@@ -307,9 +334,10 @@ def test_roulette_selection_follows_fitness():
 
 def test_run_ga_is_reproducible():
     x, labels = _blobs()
-    a = genetic.run_ga((4, 5, 3), x, labels, generations=10, population=12, seed=7, progress=False)
-    b = genetic.run_ga((4, 5, 3), x, labels, generations=10, population=12, seed=7, progress=False)
-    c = genetic.run_ga((4, 5, 3), x, labels, generations=10, population=12, seed=8, progress=False)
+    config = _generational(generations=10, population=12)
+    a = genetic.run_ga((4, 5, 3), x, labels, config, seed=7, progress=False)
+    b = genetic.run_ga((4, 5, 3), x, labels, config, seed=7, progress=False)
+    c = genetic.run_ga((4, 5, 3), x, labels, config, seed=8, progress=False)
     np.testing.assert_array_equal(a.best_params, b.best_params)
     assert a.best == b.best and a.mean == b.mean
     assert not np.array_equal(a.best_params, c.best_params)
@@ -321,16 +349,8 @@ def test_run_ga_respects_time_limit(monkeypatch):
     ticks = iter(np.arange(0, 100, 0.1))
     monkeypatch.setattr(genetic, "time", SimpleNamespace(perf_counter=lambda: float(next(ticks))))
     x, labels = _blobs()
-    r = genetic.run_ga(
-        (4, 5, 3),
-        x,
-        labels,
-        generations=10**7,
-        population=10,
-        time_limit_s=0.45,
-        seed=0,
-        progress=False,
-    )
+    config = _generational(generations=10**7, population=10, time_limit_s=0.45)
+    r = genetic.run_ga((4, 5, 3), x, labels, config, seed=0, progress=False)
     assert r.stopped_by == "time_limit"
     assert r.generations == 4 and r.elapsed == pytest.approx([0.1, 0.2, 0.3, 0.4])
     assert r.seconds == pytest.approx(0.5)
@@ -345,33 +365,64 @@ def test_run_ga_respects_time_limit(monkeypatch):
         (dict(labels=np.full(10, 3)), "labels"),
         (dict(labels=np.zeros(10)), "integers"),
         (dict(x=np.full((10, 4), np.nan)), "NaN"),
-        (dict(generations=0), "generations"),
-        (dict(population=1), "population"),
-        (dict(elite=10), "elite"),
-        (dict(time_limit_s=0), "time_limit_s"),
-        (dict(fitness="f1"), "fitness"),
-        (dict(selection="rank"), "selection"),
-        (dict(replacement="steady"), "replacement"),
-        (dict(parent_pool=0), "parent_pool"),
-        (dict(offspring=3), "offspring"),
-        (dict(replacement="plus", offspring=0), "offspring"),
-        (dict(crossover="two_point"), "crossover"),
-        (dict(mutation_rate=1.5), "mutation_rate"),
-        (dict(mutation_sigma=-1), "mutation_sigma"),
-        (dict(batch_size=0), "batch_size"),
-        (dict(dtype="float16"), "dtype"),
         (dict(blas_threads=0), "blas_threads"),
     ],
 )
-def test_run_ga_validates(kw, match):
-    args = dict(
-        layers=(4, 3, 3),
-        x=np.zeros((10, 4)),
-        labels=np.zeros(10, int),
-        generations=2,
-        population=10,
-        progress=False,
-    )
+def test_run_ga_validates_its_data(kw, match):
+    args = dict(layers=(4, 3, 3), x=np.zeros((10, 4)), labels=np.zeros(10, int), progress=False)
     args.update(kw)
+    config = genetic.GAConfig(generations=2)
     with pytest.raises(ValueError, match=match):
-        genetic.run_ga(args.pop("layers"), args.pop("x"), args.pop("labels"), **args)
+        genetic.run_ga(args.pop("layers"), args.pop("x"), args.pop("labels"), config, **args)
+
+
+def test_run_ga_wants_a_config():
+    with pytest.raises(TypeError, match="config must be a GAConfig, got dict"):
+        genetic.run_ga((4, 3), np.zeros((10, 4)), np.zeros(10, int), dict(generations=2))
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(generations=0), "generations must be an int >= 1, got 0"),
+        (dict(generations=2.0), "generations must be an int >= 1"),
+        (dict(population=1), "population must be an int >= 2"),
+        (dict(population=True), "population must be an int >= 2"),
+        (dict(elite=10), r"elite \(10\) must be smaller than population \(10\)"),
+        (dict(tournament_size=0), "tournament_size"),
+        (dict(time_limit_s=0), "time_limit_s must be > 0"),
+        (dict(fitness="f1"), "fitness must be one of"),
+        (dict(selection="rank"), "selection must be one of"),
+        (dict(replacement="steady"), "replacement must be one of"),
+        (dict(parent_pool=0), "parent_pool must be > 0"),
+        (dict(truncation=1.5), r"truncation must be in \[0, 1\]"),
+        (dict(offspring=3, replacement="generational"), "offspring must be population - elite"),
+        (dict(offspring=0), "offspring must be an int >= 1"),
+        (dict(crossover="two_point"), "crossover must be one of"),
+        (dict(crossover_rate=-0.1), "crossover_rate must be >= 0"),
+        (dict(mutation_rate=1.5), "mutation_rate"),
+        (dict(mutation_sigma=-1), "mutation_sigma must be >= 0"),
+        (dict(mutation_sigma="big"), "mutation_sigma must be a finite number"),
+        (dict(batch_size=0), "batch_size must be an int >= 1"),
+        (dict(dtype="float16"), "dtype must be 'float32' or 'float64'"),
+    ],
+)
+def test_ga_config_validates(kw, match):
+    with pytest.raises(ValueError, match=match):
+        genetic.GAConfig(**{"population": 10, **kw})
+
+
+def test_ga_config_is_frozen_normalised_and_fitted_to_the_data():
+    config = genetic.GAConfig(population=np.int64(12), mutation_rate=1, batch_size=500)
+    assert type(config.population) is int and config.mutation_rate == 1.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.population = 3
+    fitted = config.for_data(200)
+    assert (fitted.batch_size, fitted.offspring) == (200, 12)
+    assert config.offspring is None  # the config itself is unchanged
+    generational = _generational(population=12).for_data(50)
+    assert (generational.batch_size, generational.offspring) == (None, 10)
+    # replace re-checks: a changed population gets its own default offspring
+    assert dataclasses.replace(config, population=30).for_data(200).offspring == 30
+    with pytest.raises(ValueError, match="elite"):
+        dataclasses.replace(config, elite=12)

@@ -44,7 +44,7 @@ def build_parser():
 
 
 def _add_bench_parser(commands):
-    """The ``bench`` command and its options (nnetlib/bench/)."""
+    """The ``bench`` command and its options (``nnetreport.bench``)."""
     bench = commands.add_parser(
         "bench",
         help="time an epoch of every implementation (de Mayo (2021)'s table)",

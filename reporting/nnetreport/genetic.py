@@ -26,10 +26,11 @@ One generation:
    ``"plus"`` scores ``offspring`` children on the same data as their
    parents and keeps the fittest ``population`` of parents and children.
 
-De Mayo (2021)'s setting (07-genetic-algorithm) is ``ARTICLE_SETTING``:
-population 8, roulette selection among the best half, crossover 0.7,
-mutation 5/1000, ``"plus"`` replacement with 8 children (the best half
-breeds twice), accuracy on batches of 10 as the fitness.
+The settings are a ``GAConfig``, whose defaults are de Mayo (2021)'s setting
+(07-genetic-algorithm; ``ARTICLE_SETTING``): population 8, roulette selection
+among the best half, crossover 0.7, mutation 5/1000, ``"plus"`` replacement
+with 8 children (the best half breeds twice), accuracy on batches of 10 as
+the fitness.  ``run_ga(layers, x, labels, config, seed=...)`` runs one.
 
 All randomness comes from one ``numpy.random.Generator`` seeded by ``seed``,
 so a run with a fixed number of generations is reproducible bit for bit; a
@@ -51,22 +52,6 @@ SELECTION = ("tournament", "truncation", "roulette")
 CROSSOVER = ("uniform", "one_point")
 REPLACEMENT = ("generational", "plus")
 
-#: de Mayo (2021)'s genetic algorithm (shared/article/README.md); mutation_sigma is ours (not stated there)
-ARTICLE_SETTING = dict(
-    population=8,
-    fitness="accuracy",
-    batch_size=10,
-    selection="roulette",
-    parent_pool=0.5,
-    crossover="uniform",
-    crossover_rate=0.7,
-    mutation_rate=0.005,
-    mutation_sigma=0.1,
-    replacement="plus",
-    offspring=8,
-    elite=0,
-)
-
 
 @dataclasses.dataclass
 class GAResult:
@@ -83,7 +68,8 @@ class GAResult:
     best_accuracy: list = dataclasses.field(default_factory=list)  # of the fittest
     best_loss: list = dataclasses.field(default_factory=list)  # of the fittest
     elapsed: list = dataclasses.field(default_factory=list)  # seconds so far
-    config: dict = dataclasses.field(default_factory=dict)
+    config: "GAConfig" = None  # the settings run, offspring and batch size resolved
+    seed: object = None
     #: {generation: parameters of that generation's fittest}, for each of ``checkpoints``
     checkpoints: dict = dataclasses.field(default_factory=dict)
 
@@ -212,8 +198,6 @@ def _check_data(layers, x, labels, dtype):
         raise ValueError(
             f"the output layer must have at least 2 classes, got layers {list(layers)}"
         )
-    if dtype not in ("float32", "float64"):
-        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     x = check_array(x, "x", layers[0], dtype)
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.shape[0] != x.shape[0]:
@@ -229,8 +213,16 @@ def _check_data(layers, x, labels, dtype):
     return layers, x, labels.astype(np.int64)
 
 
-def _check_config(c, n_samples):
-    """Validate the options of ``run_ga`` (a dict, changed in place); nothing runs before this."""
+def _default_offspring(c):
+    """Children per generation when ``offspring`` is None."""
+    return c["population"] - c["elite"] if c["replacement"] == "generational" else c["population"]
+
+
+def _check_config(c):
+    """The fields of a ``GAConfig`` (a dict, changed in place), checked and normalised."""
+    c["generations"] = _check_int(c["generations"], "generations", 1)
+    if c["dtype"] not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {c['dtype']!r}")
     c["population"] = _check_int(c["population"], "population", 2)
     c["elite"] = _check_int(c["elite"], "elite", 0)
     if c["elite"] >= c["population"]:
@@ -241,7 +233,7 @@ def _check_config(c, n_samples):
     if c["time_limit_s"] is not None:
         c["time_limit_s"] = check_positive(c["time_limit_s"], "time_limit_s")
     if c["batch_size"] is not None:
-        c["batch_size"] = min(_check_int(c["batch_size"], "batch_size", 1), n_samples)
+        c["batch_size"] = _check_int(c["batch_size"], "batch_size", 1)
     for key, allowed in (
         ("fitness", FITNESS),
         ("selection", SELECTION),
@@ -256,39 +248,74 @@ def _check_config(c, n_samples):
         if c[key] == 0:
             raise ValueError(f"{key} must be > 0")
     c["mutation_sigma"] = check_positive(c["mutation_sigma"], "mutation_sigma", allow_zero=True)
-    default_offspring = (
-        c["population"] - c["elite"] if c["replacement"] == "generational" else c["population"]
+    offspring = _check_int(
+        c["offspring"] if c["offspring"] is not None else _default_offspring(c), "offspring", 1
     )
-    c["offspring"] = _check_int(
-        c["offspring"] if c["offspring"] is not None else default_offspring, "offspring", 1
-    )
-    if c["replacement"] == "generational" and c["offspring"] != c["population"] - c["elite"]:
+    if c["replacement"] == "generational" and offspring != c["population"] - c["elite"]:
         raise ValueError(
             f"with replacement='generational', offspring must be population - elite "
             f"({c['population'] - c['elite']}); use replacement='plus' for another count"
         )
+    if c["offspring"] is not None:
+        c["offspring"] = offspring
     return c
 
 
+@dataclasses.dataclass(frozen=True)
+class GAConfig:
+    """The settings of a ``run_ga`` run, checked when made; the defaults are de Mayo (2021)'s."""
+
+    generations: int = 100  # ours: the article states none
+    population: int = 8
+    fitness: str = "accuracy"  # or "neg_loss"
+    batch_size: int | None = 10  # fitness on a fresh batch of this many; None: on all of x
+    selection: str = "roulette"  # or "tournament", "truncation"
+    tournament_size: int = 3
+    truncation: float = 0.2  # the fraction that "truncation" draws from
+    parent_pool: float = 0.5  # parents come from this best fraction
+    crossover: str = "uniform"  # or "one_point"
+    crossover_rate: float = 0.7
+    mutation_rate: float = 0.005
+    mutation_sigma: float = 0.1  # ours: the article states none
+    elite: int = 0
+    replacement: str = "plus"  # or "generational"
+    offspring: int | None = None  # None: population - elite (generational), population (plus)
+    time_limit_s: float | None = None  # stop before a generation that would end past it
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        for name, value in _check_config(dataclasses.asdict(self)).items():
+            object.__setattr__(self, name, value)
+
+    def for_data(self, n_samples):
+        """This config with its offspring count set and its batch no larger than ``n_samples``."""
+        batch = None if self.batch_size is None else min(self.batch_size, n_samples)
+        offspring = _default_offspring(vars(self)) if self.offspring is None else self.offspring
+        return dataclasses.replace(self, batch_size=batch, offspring=offspring)
+
+
+#: de Mayo (2021)'s genetic algorithm (``nnetreport.article.GA_SETTINGS``), with 100
+#: generations; mutation_sigma and the number of generations are ours (not stated there)
+ARTICLE_SETTING = GAConfig()
+
+
 def _children(rng, pop, fit, c):
-    """``c["offspring"]`` new individuals: selection, crossover and mutation (steps 3-5)."""
-    n, D = c["offspring"], pop.shape[1]
-    parents = _select(
-        rng, fit, 2 * n, c["selection"], c["tournament_size"], c["truncation"], c["parent_pool"]
-    )
+    """``c.offspring`` new individuals: selection, crossover and mutation (steps 3-5)."""
+    n, D = c.offspring, pop.shape[1]
+    parents = _select(rng, fit, 2 * n, c.selection, c.tournament_size, c.truncation, c.parent_pool)
     p1, p2 = pop[parents[:n]], pop[parents[n:]]
-    if c["crossover"] == "uniform":  # one random bit per gene
+    if c.crossover == "uniform":  # one random bit per gene
         bits = np.frombuffer(rng.bytes(n * ((D + 7) // 8)), dtype=np.uint8)
         take2 = np.unpackbits(bits.reshape(n, -1), axis=1, count=D).astype(bool)
     else:
         cut = rng.integers(1, D, size=n)
         take2 = np.arange(D)[None, :] >= cut[:, None]
-    take2 &= (rng.random(n) < c["crossover_rate"])[:, None]
+    take2 &= (rng.random(n) < c.crossover_rate)[:, None]
     children = np.where(take2, p2, p1)
     # mutation: Binomial(n D, rate) genes drawn with replacement
-    n_mut = rng.binomial(n * D, c["mutation_rate"])
+    n_mut = rng.binomial(n * D, c.mutation_rate)
     where = rng.integers(0, n * D, size=n_mut)
-    noise = rng.standard_normal(n_mut, dtype=pop.dtype) * pop.dtype.type(c["mutation_sigma"])
+    noise = rng.standard_normal(n_mut, dtype=pop.dtype) * pop.dtype.type(c.mutation_sigma)
     np.add.at(children.reshape(-1), where, noise)
     return children
 
@@ -296,7 +323,7 @@ def _children(rng, pop, fit, c):
 def _fitness(pop, batch, layers, c):
     xb, lb, tb = batch
     acc, loss = evaluate_population(pop, xb, lb, layers, tb)
-    return (acc if c["fitness"] == "accuracy" else -loss), acc, loss
+    return (acc if c.fitness == "accuracy" else -loss), acc, loss
 
 
 def _record(result, fit, acc, loss, pop, elapsed):
@@ -320,18 +347,20 @@ def _blas_limit(threads):
     return threadpool_limits(threads, user_api="blas")
 
 
-def _evolve(rng, pop, x, labels, targets, layers, c, generations, result, bar, t0):
-    """The generations of ``run_ga``; fills ``result`` in place."""
+def _evolve(rng, pop, data, layers, c, marks, result, bar, t0):
+    """The generations of ``run_ga`` on ``data`` (x, labels, one-hot targets); fills ``result``."""
+    x, labels, targets = data
+    generations = c.generations
     for g in range(generations):
         idx = (
             slice(None)
-            if c["batch_size"] is None
-            else rng.choice(x.shape[0], size=c["batch_size"], replace=False)
+            if c.batch_size is None
+            else rng.choice(x.shape[0], size=c.batch_size, replace=False)
         )
         batch = (x[idx], labels[idx], targets[idx])
         fit, acc, loss = _fitness(pop, batch, layers, c)
         best = _record(result, fit, acc, loss, pop, time.perf_counter() - t0)
-        if result.generations in c["checkpoints"]:
+        if result.generations in marks:
             result.checkpoints[result.generations] = result.best_params.copy()
         if bar is not None:
             bar.update(1)
@@ -339,16 +368,16 @@ def _evolve(rng, pop, x, labels, targets, layers, c, generations, result, bar, t
         elapsed = result.elapsed[-1]
         if g == generations - 1:
             return
-        if c["time_limit_s"] is not None and elapsed + elapsed / (g + 1) > c["time_limit_s"]:
+        if c.time_limit_s is not None and elapsed + elapsed / (g + 1) > c.time_limit_s:
             result.stopped_by = "time_limit"
             return
         children = _children(rng, pop, fit, c)
-        if c["replacement"] == "generational":
-            pop = np.concatenate([pop[np.argsort(-fit, kind="stable")[: c["elite"]]], children])
+        if c.replacement == "generational":
+            pop = np.concatenate([pop[np.argsort(-fit, kind="stable")[: c.elite]], children])
         else:  # parents and children compete on this batch
             merged = np.concatenate([pop, children])
             merged_fit = np.concatenate([fit, _fitness(children, batch, layers, c)[0]])
-            pop = merged[np.argsort(-merged_fit, kind="stable")[: c["population"]]]
+            pop = merged[np.argsort(-merged_fit, kind="stable")[: c.population]]
 
 
 def _check_checkpoints(checkpoints, generations):
@@ -360,66 +389,32 @@ def _check_checkpoints(checkpoints, generations):
     return out
 
 
-#: the operator settings of ``run_ga`` that ``_check_config`` validates
-_CONFIG_KEYS = ("population", "fitness", "batch_size", "selection", "tournament_size", "truncation",
-                "parent_pool", "crossover", "crossover_rate", "mutation_rate", "mutation_sigma",
-                "elite", "replacement", "offspring", "time_limit_s")  # fmt: skip
-
-
-def run_ga(
-    layers,
-    x,
-    labels,
-    generations=100,
-    population=100,
-    *,
-    time_limit_s=None,
-    seed=None,
-    fitness="accuracy",
-    batch_size=None,
-    selection="tournament",
-    tournament_size=3,
-    truncation=0.2,
-    parent_pool=1.0,
-    crossover="uniform",
-    crossover_rate=0.9,
-    mutation_rate=0.05,
-    mutation_sigma=0.1,
-    elite=2,
-    replacement="generational",
-    offspring=None,
-    dtype="float32",
-    blas_threads=1,
-    progress=True,
-    checkpoints=(),
-):
+def run_ga(layers, x, labels, config, *, seed=None, checkpoints=(), progress=True, blas_threads=1):
     """Evolve a population of parameter vectors for ``layers`` on ``(x, labels)``.
 
     ``x`` is the training subset ``(n, layers[0])`` and ``labels`` its integer
-    classes in ``[0, layers[-1])``.  ``batch_size`` (optional) evaluates each
-    generation on a fresh random minibatch of that size instead of all of
-    ``x``.  Runs ``generations`` generations or until ``time_limit_s`` seconds
-    would be exceeded, whichever comes first.  See the module docstring for
-    the operators (``run_ga(..., **ARTICLE_SETTING)`` is de Mayo (2021)'s
-    setting).  ``blas_threads`` limits BLAS while the GA runs (default 1:
-    its matrix products are small, and on a busy machine a multi-threaded
-    BLAS waits for descheduled threads at every product, measured 12x slower
-    here; None leaves BLAS alone).  ``checkpoints`` (generation counts in
-    ``[1, generations]``) keeps a copy of the fittest individual after each of
-    them in ``result.checkpoints``; it draws no random numbers, so the run is
-    the same bit for bit with or without them, and checkpoint ``g`` is what a
-    run of ``g`` generations returns.  Returns a ``GAResult``.
+    classes in ``[0, layers[-1])``.  ``config`` is a ``GAConfig``: the
+    operators (see the module docstring), ``config.generations`` generations
+    or until ``config.time_limit_s`` seconds would be exceeded, whichever comes
+    first.  ``blas_threads`` limits BLAS while the GA runs (default 1: its
+    matrix products are small, and on a busy machine a multi-threaded BLAS
+    waits for descheduled threads at every product, measured 12x slower here;
+    None leaves BLAS alone).  ``checkpoints`` (generation counts in
+    ``[1, config.generations]``) keeps a copy of the fittest individual after
+    each of them in ``result.checkpoints``; it draws no random numbers, so the
+    run is the same bit for bit with or without them, and checkpoint ``g`` is
+    what a run of ``g`` generations returns.  Returns a ``GAResult``.
     """
-    layers, x, labels = _check_data(layers, x, labels, dtype)
-    generations = _check_int(generations, "generations", 1)
+    if not isinstance(config, GAConfig):
+        raise TypeError(f"config must be a GAConfig, got {type(config).__name__}")
+    layers, x, labels = _check_data(layers, x, labels, config.dtype)
     if blas_threads is not None:
         blas_threads = _check_int(blas_threads, "blas_threads", 1)
-    given = locals()
-    c = _check_config({k: given[k] for k in _CONFIG_KEYS}, x.shape[0])
-    c["checkpoints"] = _check_checkpoints(checkpoints, generations)
+    c = config.for_data(x.shape[0])
+    marks = _check_checkpoints(checkpoints, c.generations)
     rng = np.random.default_rng(seed)
-    pop = _init_population(rng, layers, c["population"], dtype)
-    targets = np.zeros((x.shape[0], layers[-1]), dtype=dtype)
+    pop = _init_population(rng, layers, c.population, c.dtype)
+    targets = np.zeros((x.shape[0], layers[-1]), dtype=c.dtype)
     targets[np.arange(x.shape[0]), labels] = 1
     result = GAResult(
         layers=layers,
@@ -428,15 +423,16 @@ def run_ga(
         generations=0,
         stopped_by="generations",
         seconds=0.0,
-        config=dict(c, seed=seed, dtype=dtype, max_generations=generations),
+        config=c,
+        seed=seed,
     )
     bar = progress_bar(
-        progress, total=generations, desc="GA", unit="gen", leave=False, mininterval=1.0
+        progress, total=c.generations, desc="GA", unit="gen", leave=False, mininterval=1.0
     )
     t0 = time.perf_counter()
     try:
         with _blas_limit(blas_threads):
-            _evolve(rng, pop, x, labels, targets, layers, c, generations, result, bar, t0)
+            _evolve(rng, pop, (x, labels, targets), layers, c, marks, result, bar, t0)
     finally:
         if bar is not None:
             bar.close()
@@ -444,16 +440,28 @@ def run_ga(
     return result
 
 
-def run_ga_seeds(layers, x, labels, seeds, *, progress=True, desc="GA seeds", **kwargs):
-    """``run_ga(layers, x, labels, seed=s, **kwargs)`` for each of ``seeds``, as a list
+def run_ga_seeds(
+    layers,
+    x,
+    labels,
+    config,
+    seeds,
+    *,
+    checkpoints=(),
+    progress=True,
+    desc="GA seeds",
+    blas_threads=1,
+):
+    """``run_ga(layers, x, labels, config, seed=s, ...)`` for each of ``seeds``, as a list
     of ``GAResult``, with one progress bar over the runs (the library's rule:
     ``progress=False`` or ``NNETLIB_PROGRESS=0`` turns it off)."""
     seeds = list(seeds)
     bar = progress_bar(progress, total=len(seeds), desc=desc, unit="run", leave=False)
+    per_run = dict(checkpoints=checkpoints, progress=False, blas_threads=blas_threads)
     runs = []
     try:
         for s in seeds:
-            runs.append(run_ga(layers, x, labels, seed=s, progress=False, **kwargs))
+            runs.append(run_ga(layers, x, labels, config, seed=s, **per_run))
             if bar is not None:
                 bar.update(1)
     finally:

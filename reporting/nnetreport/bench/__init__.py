@@ -67,10 +67,12 @@ those samples only.
 
 Modules
 -------
-``plan`` (constants, argument checks, nets, columns, data), ``timing``
-(one implementation on one net, interleaved rounds), ``memory`` (the RSS
-probe subprocess), ``table`` (the text table, JSON), ``run``
-(``run_benchmark`` and the command's ``main``).
+``plan`` (constants, the settings ``BenchSettings``, nets, columns, data),
+``timing`` (one implementation on one net, interleaved rounds), ``memory``
+(the RSS probe subprocess), ``table`` (the text table, JSON), ``run``
+(``run_benchmark`` and the command's ``main``).  In Python::
+
+    bench.run_benchmark(bench.BenchSettings(quick=True, nets=("classifier",)))
 """
 
 from .memory import MEMORY_BATCHES, measure_memory
@@ -82,6 +84,7 @@ from .plan import (
     LR,
     MOMENTUM,
     NETS,
+    BenchSettings,
     available_cores,
     cpu_model,
     impl_table,
@@ -95,6 +98,7 @@ from .timing import SETTLE_S, thread_limit
 __all__ = [
     "ARTICLE_TABLE",
     "BATCH_SIZE",
+    "BenchSettings",
     "EPOCH_SAMPLES",
     "IMPLS",
     "LR",

@@ -1,5 +1,6 @@
-"""What the benchmark runs: constants, argument checks, nets, columns, data."""
+"""What the benchmark runs: constants, settings, nets, columns, data."""
 
+import dataclasses
 import numbers
 import os
 import platform
@@ -237,10 +238,10 @@ def make_net(impl, layers, params, dtype, threads):
 def unavailable(impl):
     """Why ``impl`` cannot run here, or None."""
     if impl in ("cy1", "cyN"):
-        try:
-            from nnetlib.nets.cynet import CyNet  # noqa: F401
-        except Exception as exc:
-            return f"nnetlib.cynet not importable ({type(exc).__name__}: {exc})"
+        from nnetlib.nets import cynet
+
+        if not cynet.available():
+            return "CyNet's compiled kernel is not built (nnetlib.nets.cynet.available() is False)"
     if impl == "gpu":
         import torch
 
@@ -257,3 +258,58 @@ def py_samples_for(layers, quick, fixed):
     if quick and size > PY_QUICK_LIMIT and fixed is None:
         skip = "skipped in quick mode: one sample takes minutes (run without --quick)"
     return fixed or (1 if quick or size > PY_BIG else DEFAULT_PY_SAMPLES), skip
+
+
+def _default(value, name, default):
+    """``value`` checked as a positive int, or ``default`` when it is None."""
+    return positive_int(value, name) or default
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchSettings:
+    """The settings of one ``run_benchmark``, checked when made; None picks the default."""
+
+    quick: bool = False  # 2 batches, 2 rounds, PyNet on 1 sample and skipped where slow
+    repeats: int | None = None  # interleaved rounds: 5 (quick: 2)
+    threads: int | None = None  # N of the xN columns: the cores available
+    batches: int | None = None  # batches timed per measurement: 60, an epoch (quick: 2)
+    py_samples: int | None = None  # PyNet samples per measurement: per net (``py_samples_for``)
+    batch_size: int = BATCH_SIZE
+    dtype: str = "float32"
+    data: str = "auto"  # "auto": MNIST when it is on this machine, else random; or "random"
+    seed: int = 0
+    nets: tuple | dict = ("classifier", "autoencoder")  # NETS names, (name, layers) pairs
+    impls: tuple | str | None = None  # a subset of IMPLS (or "np,cy"); None: all
+    memory: bool = True  # probe the peak RSS in subprocesses
+    progress: bool = True
+    contend: int = 0  # busy processes run beside the whole benchmark
+
+    def __post_init__(self):
+        for name, value in self._checked().items():
+            object.__setattr__(self, name, value)
+
+    def _checked(self):
+        """The fields that checking changes, checked (defaults filled in)."""
+        from nnetlib._checks import check_dtype
+
+        quick = bool(self.quick)
+        batch_size = positive_int(self.batch_size, "batch_size", allow_none=False)
+        if batch_size > EPOCH_SAMPLES:
+            raise ValueError(f"batch_size must be at most {EPOCH_SAMPLES}, got {batch_size}")
+        if self.data not in ("auto", "random"):
+            raise ValueError(f"data must be 'auto' or 'random', got {self.data!r}")
+        return {
+            "quick": quick,
+            "repeats": _default(
+                self.repeats, "repeats", QUICK_REPEATS if quick else DEFAULT_REPEATS
+            ),
+            "threads": _default(self.threads, "threads", available_cores()),
+            "batches": _default(
+                self.batches, "batches", QUICK_BATCHES if quick else DEFAULT_BATCHES
+            ),
+            "py_samples": positive_int(self.py_samples, "py_samples"),
+            "batch_size": batch_size,
+            "dtype": check_dtype(self.dtype).name,
+            "nets": parse_nets(self.nets),
+            "impls": tuple(parse_impls(self.impls)),
+        }

@@ -49,33 +49,9 @@ def _loadavg():
         return None
 
 
-def _settings(quick, repeats, threads, batches, py_samples, batch_size, dtype, data):
-    """The checked settings of one run, as a dict."""
-    from nnetlib._checks import check_dtype
-
-    quick = bool(quick)
-    batch_size = P.positive_int(batch_size, "batch_size", allow_none=False)
-    if batch_size > P.EPOCH_SAMPLES:
-        raise ValueError(f"batch_size must be at most {P.EPOCH_SAMPLES}, got {batch_size}")
-    if data not in ("auto", "random"):
-        raise ValueError(f"data must be 'auto' or 'random', got {data!r}")
-    return {
-        "quick": quick,
-        "repeats": P.positive_int(repeats, "repeats")
-        or (P.QUICK_REPEATS if quick else P.DEFAULT_REPEATS),
-        "threads": P.positive_int(threads, "threads") or P.available_cores(),
-        "batches": P.positive_int(batches, "batches")
-        or (P.QUICK_BATCHES if quick else P.DEFAULT_BATCHES),
-        "py_fixed": P.positive_int(py_samples, "py_samples"),
-        "batch_size": batch_size,
-        "dtype": check_dtype(dtype).name,
-        "data": data,
-    }
-
-
-def _columns(impls, n_threads):
+def _columns(s):
     """(columns that run, their table, skipped columns with the reason, notes)."""
-    wanted = P.parse_impls(impls)
+    wanted, n_threads = list(s.impls), s.threads
     table = P.impl_table(n_threads)
     notes = []
     if n_threads == 1:
@@ -100,7 +76,7 @@ def _new_result(s, columns, table, skipped, notes, data_note):
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpu": P.cpu_model(),
         "cores": P.available_cores(),
-        "threads": s["threads"],
+        "threads": s.threads,
         "platform": platform.platform(),
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -111,15 +87,15 @@ def _new_result(s, columns, table, skipped, notes, data_note):
             if i.get("user_api") == "blas"
         ],
         "epoch_samples": P.EPOCH_SAMPLES,
-        "batch_size": s["batch_size"],
-        "epoch_batches": math.ceil(P.EPOCH_SAMPLES / s["batch_size"]),
+        "batch_size": s.batch_size,
+        "epoch_batches": math.ceil(P.EPOCH_SAMPLES / s.batch_size),
         "lr": P.LR,
         "momentum": P.MOMENTUM,
-        "dtype": s["dtype"],
+        "dtype": s.dtype,
         "order": "file order",
-        "batches": s["batches"],
-        "repeats": s["repeats"],
-        "quick": s["quick"],
+        "batches": s.batches,
+        "repeats": s.repeats,
+        "quick": s.quick,
         "data": data_note,
         "memory_method": None,
         "notes": notes,
@@ -142,18 +118,18 @@ def _new_result(s, columns, table, skipped, notes, data_note):
 def _data_rows(s, columns):
     """MNIST rows the run needs: the timed batches plus the warm-up one (an
     epoch for the GPU)."""
-    epoch_batches = math.ceil(P.EPOCH_SAMPLES / s["batch_size"])
-    rows = min(P.EPOCH_SAMPLES, (min(s["batches"], epoch_batches - 1) + 1) * s["batch_size"])
+    epoch_batches = math.ceil(P.EPOCH_SAMPLES / s.batch_size)
+    rows = min(P.EPOCH_SAMPLES, (min(s.batches, epoch_batches - 1) + 1) * s.batch_size)
     if "gpu" in columns:
         rows = P.EPOCH_SAMPLES
-    return max(rows, s["py_fixed"] or 1, s["batch_size"])
+    return max(rows, s.py_samples or 1, s.batch_size)
 
 
-def _net_plan(net_layers, columns, s):
+def _net_plan(s, columns):
     """{name: (layers, implementations to run, skipped ones, PyNet samples)}."""
     out = {}
-    for name, layers in net_layers.items():
-        samples, py_skip = P.py_samples_for(layers, s["quick"], s["py_fixed"])
+    for name, layers in s.nets.items():
+        samples, py_skip = P.py_samples_for(layers, s.quick, s.py_samples)
         net_skip = {"py": py_skip} if py_skip and "py" in columns else {}
         out[name] = (layers, [i for i in columns if i not in net_skip], net_skip, samples)
     return out
@@ -164,13 +140,13 @@ def _runners(run, net_skip, layers, x, t, s, table, samples):
     to ``net_skip`` with the reason)."""
     from nnetlib.nets.base import init_params
 
-    params = init_params(layers, seed=s["seed"], dtype=s["dtype"])
+    params = init_params(layers, seed=s.seed, dtype=s.dtype)
     runners = {}
     for impl in run:
         threads = table[impl]["threads"]
         try:
-            net = P.make_net(impl, layers, params, s["dtype"], threads)
-            runners[impl] = Runner(impl, net, x, t, s["batch_size"], s["batches"], samples, threads)
+            net = P.make_net(impl, layers, params, s.dtype, threads)
+            runners[impl] = Runner(impl, net, x, t, s.batch_size, s.batches, samples, threads)
         except Exception as exc:
             net_skip[impl] = f"could not be built: {type(exc).__name__}: {exc}"
     return runners
@@ -183,12 +159,7 @@ def _probe_memory(out, name, layers, s, table, samples, progress, result):
             mem = {"error": f"not probed: one PyNet sample takes {entry['per_sample']:.0f} s"}
         else:
             mem = measure_memory(
-                impl,
-                layers,
-                s["dtype"],
-                table[impl]["threads"],
-                s["batch_size"],
-                py_samples=samples,
+                impl, layers, s.dtype, table[impl]["threads"], s.batch_size, py_samples=samples
             )
         entry["memory"] = mem
         if "method" in mem:
@@ -196,35 +167,9 @@ def _probe_memory(out, name, layers, s, table, samples, progress, result):
         progress.advance()
 
 
-def run_benchmark(
-    quick=False,
-    repeats=None,
-    threads=None,
-    progress=True,
-    nets=("classifier", "autoencoder"),
-    impls=None,
-    *,
-    batches=None,
-    py_samples=None,
-    batch_size=P.BATCH_SIZE,
-    dtype="float32",
-    memory=True,
-    data="auto",
-    seed=0,
-    contend=0,
-):
-    """Time every implementation; return a JSON-serialisable dict.
-
-    ``quick``: 2 batches and 2 rounds instead of 60 (an epoch) and 5, PyNet on 1 sample
-    and skipped where a sample takes minutes.  ``threads``: N of the xN
-    columns (default: the cores available).  ``nets``: names of ``NETS`` or
-    ``(name, layers)`` pairs.  ``impls``: a subset of ``IMPLS`` (default all;
-    those that cannot run here are skipped with a note).  ``batches``: batches
-    timed per measurement; ``py_samples``: samples per PyNet measurement;
-    ``memory``: probe the peak RSS in subprocesses; ``data``: "auto" (MNIST
-    when it is on this machine, else random) or "random"; ``contend``: busy
-    processes (``while True: pass``) run beside the whole benchmark, to time
-    it on a busy machine (``meta["contend"]``).
+def run_benchmark(s):
+    """Time every implementation with the settings ``s`` (a ``BenchSettings``); return a
+    JSON-serialisable dict.
 
     Result: ``meta`` (machine, versions, settings, notes), ``columns`` (the
     implementations measured, in table order) with their ``labels``,
@@ -233,35 +178,35 @@ def run_benchmark(
     ``nets[name]`` with ``layers``, ``skipped`` and ``impls[impl]``: ``raw``
     (seconds of every measurement), ``median``, ``samples`` (timed per
     measurement), ``per_sample``, ``epoch_s``, ``extrapolated``, ``basis``,
-    ``ratio`` (to torch at the same thread count) and ``memory``.
+    ``ratio`` (to torch at the same thread count) and ``memory``
+    (``meta["contend"]``: the busy processes run beside it).
     """
-    s = _settings(quick, repeats, threads, batches, py_samples, batch_size, dtype, data)
-    s["seed"] = seed
-    net_layers = P.parse_nets(nets)
-    cols = _columns(impls, s["threads"])
-    with competitors(contend) as pids:
-        result = _run(s, net_layers, cols, memory, progress)
+    if not isinstance(s, P.BenchSettings):
+        raise TypeError(f"run_benchmark takes a BenchSettings, got {type(s).__name__}")
+    cols = _columns(s)
+    with competitors(s.contend) as pids:
+        result = _run(s, cols)
     result["meta"]["contend"] = len(pids)
     return result
 
 
-def _run(s, net_layers, cols, memory, progress):
-    """run_benchmark's work, from checked arguments."""
+def _run(s, cols):
+    """run_benchmark's work, from checked settings."""
     columns, table, skipped, notes = cols
-    x, labels, data_note = P.load_data(_data_rows(s, columns), s["dtype"], s["data"], s["seed"])
+    x, labels, data_note = P.load_data(_data_rows(s, columns), s.dtype, s.data, s.seed)
     result = _new_result(s, columns, table, skipped, notes, data_note)
-    plan = _net_plan(net_layers, columns, s)
-    total = sum(len(run) * (s["repeats"] + bool(memory)) for _, run, _, _ in plan.values())
-    bar = Progress(total, progress_enabled(progress))
+    plan = _net_plan(s, columns)
+    total = sum(len(run) * (s.repeats + bool(s.memory)) for _, run, _, _ in plan.values())
+    bar = Progress(total, progress_enabled(s.progress))
     try:
         for name, (layers, run, net_skip, samples) in plan.items():
-            t = P.targets(layers, x, labels, s["dtype"])
+            t = P.targets(layers, x, labels, s.dtype)
             runners = _runners(run, net_skip, layers, x, t, s, table, samples)
             raw = time_rounds(
-                runners, s["repeats"], bar, {i: f"{name} {table[i]['label']}" for i in runners}
+                runners, s.repeats, bar, {i: f"{name} {table[i]['label']}" for i in runners}
             )
             out = summarize(runners, raw, table)
-            if memory:
+            if s.memory:
                 _probe_memory(out, name, layers, s, table, samples, bar, result)
             result["nets"][name] = {
                 "layers": list(layers),
@@ -290,23 +235,28 @@ def _cli_nets(names, layers):
     return names + [("-".join(map(str, w)), w) for w in layers or []]
 
 
-def main(args):
-    """Run the ``bench`` subcommand from parsed arguments; return the exit code."""
-    result = run_benchmark(
+def settings_from_args(args):
+    """The ``BenchSettings`` of the ``bench`` command's parsed arguments."""
+    return P.BenchSettings(
         quick=args.quick,
         repeats=args.repeats,
         threads=args.threads,
-        progress=not args.no_progress,
-        nets=_cli_nets(args.nets, args.layers),
-        impls=args.impls,
         batches=args.batches,
         py_samples=args.py_samples,
         batch_size=args.batch_size,
         dtype=args.dtype,
-        memory=not args.no_memory,
         data=args.data,
+        nets=_cli_nets(args.nets, args.layers),
+        impls=args.impls,
+        memory=not args.no_memory,
+        progress=not args.no_progress,
         contend=args.contend,
     )
+
+
+def main(args):
+    """Run the ``bench`` subcommand from parsed arguments; return the exit code."""
+    result = run_benchmark(settings_from_args(args))
     print(format_table(result))
     if args.json:
         write_json(result, args.json)
