@@ -394,3 +394,21 @@ def test_cli_data_passes_no_download(monkeypatch):
     )
     assert cli.main(["data", "--no-download"]) == 7 and cli.main(["data"]) == 7
     assert seen == [True, False]
+
+
+def test_the_user_path_is_timed_beside_the_kernel():
+    """nnetlib.train on the same rows: its seconds per epoch and the ratio to the
+    kernel's figure, in the JSON and in the table; PyNet has no train column."""
+    result = fast(impls="py,np,cy1", repeats=2, batches=2)
+    impls = result["nets"]["tiny"]["impls"]
+    timed = [i for i in ("np", "cy1") if i in impls]
+    assert timed and "train_epoch_s" not in impls["py"]
+    for impl in timed:
+        e = impls[impl]
+        assert len(e["raw_train"]) == 2 and e["train_epoch_s"] > 0
+        assert e["train_over_kernel"] == pytest.approx(e["train_epoch_s"] / e["epoch_s"])
+    table = bench.format_table(result)
+    assert "train s/ep" in table and "train÷kernel" in table
+    quiet = fast(impls="np", train=False)
+    assert "train_epoch_s" not in quiet["nets"]["tiny"]["impls"]["np"]
+    assert "train s/ep" not in bench.format_table(quiet)

@@ -111,6 +111,11 @@ def _add_bench_parser(commands):
         "to time it on a busy machine; they are stopped at the end, Ctrl-C included",
     )
     bench.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    bench.add_argument(
+        "--no-train",
+        action="store_true",
+        help="time only the kernels, not nnetlib.train on the same batches",
+    )
     bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 

@@ -281,6 +281,7 @@ class BenchSettings:
     nets: tuple | dict = ("classifier", "autoencoder")  # NETS names, (name, layers) pairs
     impls: tuple | str | None = None  # a subset of IMPLS (or "np,cy"); None: all
     memory: bool = True  # probe the peak RSS in subprocesses
+    train: bool = True  # also time nnetlib.train on the same rows (the user's path)
     progress: bool = True
     contend: int = 0  # busy processes run beside the whole benchmark
 

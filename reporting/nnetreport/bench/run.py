@@ -135,7 +135,7 @@ def _net_plan(s, columns):
     return out
 
 
-def _runners(run, net_skip, layers, x, t, s, table, samples):
+def _runners(run, net_skip, layers, x, t, labels, s, table, samples):
     """A Runner per implementation that could be built (the others are moved
     to ``net_skip`` with the reason)."""
     from nnetlib.nets.base import init_params
@@ -146,7 +146,8 @@ def _runners(run, net_skip, layers, x, t, s, table, samples):
         threads = table[impl]["threads"]
         try:
             net = P.make_net(impl, layers, params, s.dtype, threads)
-            runners[impl] = Runner(impl, net, x, t, s.batch_size, s.batches, samples, threads)
+            y = labels if t is not x else x  # what a user passes train: labels, or (x, x)
+            runners[impl] = Runner(impl, net, x, t, s.batch_size, s.batches, samples, threads, y=y)
         except Exception as exc:
             net_skip[impl] = f"could not be built: {type(exc).__name__}: {exc}"
     return runners
@@ -178,7 +179,9 @@ def run_benchmark(s):
     ``nets[name]`` with ``layers``, ``skipped`` and ``impls[impl]``: ``raw``
     (seconds of every measurement), ``median``, ``samples`` (timed per
     measurement), ``per_sample``, ``epoch_s``, ``extrapolated``, ``basis``,
-    ``ratio`` (to torch at the same thread count) and ``memory``
+    ``ratio`` (to torch at the same thread count), ``train_epoch_s`` and
+    ``train_over_kernel`` (``nnetlib.train`` on the same rows, every column
+    but py; ``settings.train``) and ``memory``
     (``meta["contend"]``: the busy processes run beside it).
     """
     if not isinstance(s, P.BenchSettings):
@@ -201,11 +204,10 @@ def _run(s, cols):
     try:
         for name, (layers, run, net_skip, samples) in plan.items():
             t = P.targets(layers, x, labels, s.dtype)
-            runners = _runners(run, net_skip, layers, x, t, s, table, samples)
-            raw = time_rounds(
-                runners, s.repeats, bar, {i: f"{name} {table[i]['label']}" for i in runners}
-            )
-            out = summarize(runners, raw, table)
+            runners = _runners(run, net_skip, layers, x, t, labels, s, table, samples)
+            names = {i: f"{name} {table[i]['label']}" for i in runners}
+            raw, raw_train = time_rounds(runners, s.repeats, bar, names, train=s.train)
+            out = summarize(runners, raw, table, raw_train)
             if s.memory:
                 _probe_memory(out, name, layers, s, table, samples, bar, result)
             result["nets"][name] = {
@@ -249,6 +251,7 @@ def settings_from_args(args):
         nets=_cli_nets(args.nets, args.layers),
         impls=args.impls,
         memory=not args.no_memory,
+        train=not args.no_train,
         progress=not args.no_progress,
         contend=args.contend,
     )

@@ -70,17 +70,20 @@ def _row(name, unit, cells):
 def _net_rows(result, net):
     """The rows of one net: seconds, ratio, memory."""
     cols, impls = result["columns"], net["impls"]
-    cells = {"s": [], "r": [], "m": [], "f": []}
+    cells = {"s": [], "r": [], "t": [], "k": [], "m": [], "f": []}
     for c in cols:
         e = impls.get(c)
         if e is None:
             cells["s"].append("skip" if c in net["skipped"] else "-")
-            for key in "rmf":
+            for key in "rtkmf":
                 cells[key].append("-")
             continue
         mark = ("†" if c == "py" else "*") if e["extrapolated"] else ""
         cells["s"].append(_fmt_seconds(e["epoch_s"]) + mark)
         cells["r"].append(_fmt_ratio(e["ratio"]))
+        train = e.get("train_epoch_s")
+        cells["t"].append("-" if train is None else _fmt_seconds(train) + mark)
+        cells["k"].append(_fmt_ratio(e.get("train_over_kernel")))
         cells["m"].append(_fmt_mib(e.get("memory")))
         cells["f"].append(_fmt_mib(e.get("memory"), "first_step_bytes"))
     lines = [
@@ -88,6 +91,9 @@ def _net_rows(result, net):
         _row(net["name"], "s/epoch", cells["s"]),
         _row("-".join(map(str, net["layers"])), "÷ torch", cells["r"]),
     ]
+    if any(v != "-" for v in cells["t"]):  # nnetlib.train on the same batches
+        lines.append(_row("", "train s/ep", cells["t"]))
+        lines.append(_row("", "train÷kernel", cells["k"]))
     if any(s != "-" for s in cells["m"]):
         lines.append(_row("", "+RSS MiB", cells["m"]))
     if any(s != "-" for s in cells["f"]):
@@ -128,6 +134,11 @@ def _method_notes(result):
     if "gpu" in cols:
         notes.append(
             "gpu: one whole epoch per measurement (GpuNet.train_epoch, CUDA graph), not extrapolated"
+        )
+    if any("train_epoch_s" in e for net in result["nets"].values() for e in net["impls"].values()):
+        notes.append(
+            "train s/ep: nnetlib.train(net, (x, y), epochs=1) on the same rows, labels for a "
+            "classifier, timed right after the kernel in each round; train÷kernel: that / s/epoch"
         )
     by_ref = {}
     for c in cols:

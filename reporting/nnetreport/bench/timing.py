@@ -35,8 +35,9 @@ def thread_limit(n):
 class Runner:
     """Times one implementation on one net."""
 
-    def __init__(self, impl, net, x, t, batch_size, batches, py_samples, threads):
+    def __init__(self, impl, net, x, t, batch_size, batches, py_samples, threads, y=None):
         self.impl, self.net, self.x, self.t = impl, net, x, t
+        self.y = t if y is None else y  # what a user hands ``train``: labels, or the targets
         self.batch_size, self.batches, self.py_samples, self.threads = (
             batch_size,
             batches,
@@ -108,25 +109,56 @@ class Runner:
             self._steps(range(1, self.batches + 1))
             return time.perf_counter() - start
 
+    @property
+    def times_train(self):
+        """Whether ``measure_train`` applies: every column but PyNet (minutes per sample)."""
+        return self.impl != "py"
 
-def time_rounds(runners, repeats, progress, names):
-    """Raw seconds of every runner over ``repeats`` interleaved rounds
-    (A B C ... A B C ...).  PyNet is repeated after its first round only
-    while its total stays under PY_BUDGET_S.  ``progress`` is a
-    ``run.Progress``; ``names[impl]`` what it shows."""
+    def measure_train(self):
+        """Seconds of ``nnetlib.train`` for one epoch over the rows ``measure`` times
+        (the user's path: checks, batching, the kernel), after a settle."""
+        from nnetlib import train
+
+        n, _ = self.unit
+        x, y = self.x[:n], self.y[:n]
+        with thread_limit(self.threads):
+            time.sleep(SETTLE_S)
+            start = time.perf_counter()
+            train(self.net, (x, y), epochs=1, batch_size=self.batch_size, lr=LR,
+                  momentum=MOMENTUM, progress=False)  # fmt: skip
+            if self.impl == "gpu":
+                import torch
+
+                torch.cuda.synchronize()
+            return time.perf_counter() - start
+
+
+def time_rounds(runners, repeats, progress, names, train=False):
+    """``(raw, raw_train)``: seconds of every runner over ``repeats`` interleaved
+    rounds (A B C ... A B C ...), and with ``train`` those of ``nnetlib.train``
+    on the same rows, measured right after each runner's own.  PyNet is
+    repeated after its first round only while its total stays under
+    PY_BUDGET_S.  ``progress`` is a ``run.Progress``; ``names[impl]`` what it shows."""
     raw = {impl: [] for impl in runners}
+    raw_train = {impl: [] for impl, r in runners.items() if train and r.times_train}
     for r in range(repeats):
         for impl, runner in runners.items():
             if not (impl == "py" and r > 0 and sum(raw[impl]) >= PY_BUDGET_S):
                 progress.show(f"{names[impl]} round {r + 1}/{repeats}")
                 raw[impl].append(runner.measure())
+            if impl in raw_train:
+                progress.show(f"{names[impl]} train round {r + 1}/{repeats}")
+                raw_train[impl].append(runner.measure_train())
             progress.advance()
-    return raw
+    return raw, raw_train
 
 
-def summarize(runners, raw, table):
+def summarize(runners, raw, table, raw_train=None):
     """Per implementation: raw times, median, per-sample and per-epoch
-    seconds, and the ratio to torch at the same thread count."""
+    seconds, the ratio to torch at the same thread count, and, where
+    ``raw_train`` has it, what ``nnetlib.train`` spends per epoch on the
+    same rows (``train_epoch_s``) and its ratio to the kernel's figure
+    (``train_over_kernel``)."""
     out = {}
     for impl, runner in runners.items():
         n_samples, basis = runner.unit
@@ -143,6 +175,13 @@ def summarize(runners, raw, table):
             "rounds": len(raw[impl]),
             "threads": table[impl]["threads"],
         }
+        if (raw_train or {}).get(impl):
+            train_epoch = statistics.median(raw_train[impl]) / n_samples * EPOCH_SAMPLES
+            out[impl].update(
+                raw_train=raw_train[impl],
+                train_epoch_s=train_epoch,
+                train_over_kernel=train_epoch / out[impl]["epoch_s"],
+            )
     for impl, entry in out.items():
         ref = out.get(table[impl]["ref"])
         entry["ratio"] = entry["epoch_s"] / ref["epoch_s"] if ref else None
