@@ -1,14 +1,15 @@
 """nnetlib: a feedforward network trained by frontpropagation.
 
-See notebooks/01-derivation for eq. (1) and eq. (2), which every network
-class implements; ``TorchNet`` is the backprop reference.
+See notebooks/01-derivation for eq. (1) and eq. (2) (stated in
+``nnetlib.frontprop``), which every network class implements; ``TorchNet``
+is the backprop reference.
 
 ==========  ===================================================  ==========
 class       what computes the gradient                           notebook
 ==========  ===================================================  ==========
 PyNet       pure Python, eq. (2) as derived (``dadw``)            01, 02, 03
 NpNet       NumPy: ``DADW`` matrices and forward Jacobians        02, 03
-CyNet       Cython + OpenMP kernel (``_frontprop.pyx``)           03-07
+CyNet       Cython kernel on a C thread pool (``_frontprop.pyx``) 03-07
 GpuNet      frontprop in torch tensor ops, CPU or CUDA            06
 TorchNet    PyTorch autograd (backprop), the reference            02, 04-06
 FrontNet    generalized frontprop: tanh/ReLU, cross-entropy,      08

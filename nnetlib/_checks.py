@@ -1,4 +1,4 @@
-"""Input validation shared by every public entry point (reliability issue).
+"""Input validation shared by every public entry point: the one home of the checks.
 
 Each check raises ``ValueError`` naming the offending argument and leaves the
 caller's state untouched: checks run before anything is written.
@@ -12,6 +12,15 @@ import numpy as np
 DTYPES = ("float32", "float64")
 
 
+def _int_at_least(value, low):
+    """True for an int (bools excluded) >= ``low``."""
+    return (
+        not isinstance(value, (bool, np.bool_))
+        and isinstance(value, numbers.Integral)
+        and value >= low
+    )
+
+
 def check_layers(layers):
     """Return ``layers`` as a tuple of >= 2 positive ints, or raise."""
     try:
@@ -22,7 +31,7 @@ def check_layers(layers):
         raise ValueError(f"layers must list at least 2 layer widths, got {items!r}")
     out = []
     for n in items:
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
+        if not _int_at_least(n, 1):
             raise ValueError(f"layers must be positive ints, got {items!r}")
         out.append(int(n))
     return tuple(out)
@@ -138,11 +147,54 @@ def check_same_samples(x, t):
     return x, t
 
 
-def check_positive_int(value, name):
-    """``int(value)`` for an integer >= 1 (bools refused)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
+def check_positive_int(value, name, none_ok=False):
+    """``int(value)`` for an integer >= 1 (bools refused); None too if ``none_ok``."""
+    if none_ok and value is None:
+        return None
+    if not _int_at_least(value, 1):
+        what = "None or a positive int" if none_ok else "a positive int"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
     return int(value)
+
+
+def check_seed(value, name, fallback=None):
+    """A seed, an int >= 0; None takes ``fallback``, or fresh entropy if that is None too."""
+    if value is None:
+        value = fallback if fallback is not None else int(np.random.SeedSequence().entropy)
+    if not _int_at_least(value, 0):
+        raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+    return int(value)
+
+
+def check_choice(value, name, choices):
+    """``value`` when it is one of the strings ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def check_dropout(p):
+    """A dropout probability in [0, 1)."""
+    if (
+        isinstance(p, bool)
+        or not isinstance(p, numbers.Real)
+        or not np.isfinite(p)
+        or not 0 <= p < 1
+    ):
+        raise ValueError(f"dropout must be a number in [0, 1), got {p!r}")
+    return float(p)
+
+
+def check_betas(betas):
+    """A pair (b1, b2) of numbers in [0, 1)."""
+    try:
+        b1, b2 = betas
+    except (TypeError, ValueError):
+        raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}") from None
+    for b in (b1, b2):
+        if isinstance(b, bool) or not isinstance(b, numbers.Real) or not 0 <= b < 1:
+            raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
+    return float(b1), float(b2)
 
 
 def check_positive(value, name, allow_zero=False):

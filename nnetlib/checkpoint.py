@@ -1,7 +1,10 @@
 """Checkpoints: one writer, one reader, a format version; loads refuse what they cannot honour.
 
 A checkpoint is an ``.npz`` file with a JSON ``meta`` entry, the flat
-``params`` and the optimizer's state arrays, each stored as ``opt_<name>``.
+``params`` and the optimizer's state arrays, each stored as ``opt_<name>``
+under the name ``nnetlib.optim`` gives it on disk (``Optimizer.arrays``:
+"velocity" for SGD's v, TorchSGD's b and Adam's m, "second_moment" for
+Adam's s); readers get them back under the optimizer's own names.
 ``meta`` holds:
 
 * ``magic`` ("nnetlib-checkpoint") and ``version`` (``VERSION``);
@@ -24,6 +27,8 @@ import tempfile
 import numpy as np
 
 from ._checks import check_dtype, check_layers
+from .optim import KINDS
+from .params import n_params
 
 MAGIC = "nnetlib-checkpoint"
 VERSION = 2
@@ -63,11 +68,19 @@ def write_atomically(path, writer):
         raise
 
 
+def stored_names(kind):
+    """The state names of optimizer ``kind`` -> the names its arrays have on disk."""
+    cls = KINDS.get(kind)
+    return dict(cls.arrays) if cls is not None else {}
+
+
 def write_checkpoint(path, meta, params, optimizer_arrays):
     """Write ``meta`` (JSON-serialisable), ``params`` and the optimizer's
-    arrays to ``path`` atomically; ``magic`` and ``version`` are added."""
+    arrays (by state name) to ``path`` atomically; ``magic`` and ``version``
+    are added."""
     text = json.dumps({"magic": MAGIC, "version": VERSION, **meta})
-    arrays = {f"opt_{name}": arr for name, arr in optimizer_arrays.items()}
+    names = stored_names(meta["optimizer"]["kind"])
+    arrays = {f"opt_{names.get(name, name)}": arr for name, arr in optimizer_arrays.items()}
 
     def writer(f):
         np.savez(f, meta=np.array(text), params=params, **arrays)
@@ -121,8 +134,9 @@ def _from_v1(meta, data):
 
 
 def read_checkpoint(path):
-    """Read and check a checkpoint: ``{"meta", "params", "optimizer_state"}``
-    (plus ``"velocity"``, the optimizer's first array, as before).
+    """Read and check a checkpoint: ``{"meta", "params", "optimizer_state",
+    "kind"}``, the optimizer state by its state names (v; b; m and s), plus
+    ``"velocity"``, the array stored under that name, as before.
 
     Raises ``ValueError`` naming the file when it is not a checkpoint, has a
     version this code does not read, or its parts do not fit together.
@@ -136,11 +150,11 @@ def read_checkpoint(path):
         dtype = check_dtype(meta["dtype"])
         params = data["params"]
         kind = meta["optimizer"]["kind"]
-        state = {key[4:]: arr for key, arr in data.items() if key.startswith("opt_")}
+        stored = {key[4:]: arr for key, arr in data.items() if key.startswith("opt_")}
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path}: not an nnetlib checkpoint (missing or bad {exc})") from None
-    want = sum((a + 1) * b for a, b in zip(layers[:-1], layers[1:]))
-    for name, arr in (("params", params), *state.items()):
+    want = n_params(layers)
+    for name, arr in (("params", params), *stored.items()):
         if arr.shape != (want,) or arr.dtype != dtype:
             raise ValueError(
                 f"{path}: {name} has shape {arr.shape} and dtype {arr.dtype}, "
@@ -152,7 +166,9 @@ def read_checkpoint(path):
     meta.setdefault("function", {"activation": "sigmoid", "loss": "mse", "dropout": 0.0})
     meta.setdefault("state", {})
     meta.setdefault("extra", {})
+    own = {disk: name for name, disk in stored_names(kind).items()}
+    state = {own.get(name, name): arr for name, arr in stored.items()}
     out = {"meta": meta, "params": params, "optimizer_state": state, "kind": kind}
-    if "velocity" in state:
-        out["velocity"] = state["velocity"]
+    if "velocity" in stored:
+        out["velocity"] = stored["velocity"]
     return out

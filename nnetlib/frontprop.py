@@ -1,16 +1,38 @@
-"""The forward-Jacobian sweep: eq. (1) and eq. (2) as NpNet, FrontNet and
-GpuNet compute them (notebooks 01-derivation and 03-python-numpy-cython).
+"""Frontpropagation: eq. (1) and eq. (2) of 01-derivation, stated once here,
+and the forward sweep of Jacobians that NpNet, FrontNet and GpuNet compute
+(CyNet's kernel, ``_frontprop.pyx``, computes it in C).
 
-Eq. (2) of 01-derivation carries da^l_q/dw^k_ij forward in l.  For k < l the
-factor a^k_i comes out, da^l_q/dw^k_ij = a^k_i J^{l,k}_qj, with
-J^{l,k} = da^l/dh^{k+1}, and the recursion becomes one on matrices:
+Notation as in ``nnetlib.nets.base``: h^l_q = sum_i a^{l-1}_i w^{l-1}_iq, the
+sum including the bias neuron a^{l-1}_{n_{l-1}} = 1; a^l_q = g(h^l_q); O = a^L.
+
+Eq. (1), the gradient of E = 1/(B n_L) sum_b sum_q (O_bq - t_bq)^2:
+
+    grad E^k_ij = 2/(B n_L) sum_b sum_q (O_bq - t_bq) da^L_q/dw^k_ij.
+
+Eq. (2), the derivative of an activation by a weight:
+
+    da^l_q/dw^k_ij = g'(h^l_q) * ( a^k_i                               if k = l - 1 and j = q
+                                 ( sum_r w^{l-1}_rq da^{l-1}_r/dw^k_ij  if k < l - 1
+                                 ( 0                                   otherwise,
+
+"otherwise" being l = 0, q = n_l (the bias neuron, fixed at 1), k >= l, or
+k = l - 1 with j != q; r runs over 0 .. n_{l-1} - 1 (the bias neuron's
+derivative is 0).  For the sigmoid g'(h^l_q) = a^l_q (1 - a^l_q)
+(``nnetlib.activations``).  For a fixed weight the recursion runs forward in
+l, from k + 1 to L: hence frontpropagation.  PyNet evaluates it as written,
+NpNet's ``DADW`` on whole (B, n_k + 1, n_{k+1}) arrays.
+
+The fast arrangement.  For k < l the factor a^k_i comes out,
+da^l_q/dw^k_ij = a^k_i J^{l,k}_qj, with J^{l,k} = da^l/dh^{k+1}, and eq. (2)
+becomes a recursion on matrices:
 
     J^{k+1,k} = diag(s^{k+1})
     J^{l,k}   = diag(s^l) W^{l-1}^T J^{l-1,k}            (l > k + 1),
 
-s^l = g'(h^l) being the slope of layer l (times the dropout mask, if any).
-Eq. (1) then reads grad E^k = sum_b a~^k_b (delta^k_b)^T, with a~ the
-activations plus the bias neuron and delta^k = dE/dh^L W^{L-1}^T J^{L-1,k}.
+s^l = g'(h^l) being the slope of layer l (times the dropout mask, if any) and
+W^{l-1} without its bias row.  Eq. (1) then reads
+grad E^k = sum_b a~^k_b (delta^k_b)^T, with a~ the activations plus the bias
+neuron and delta^k = dE/dh^L W^{L-1}^T J^{L-1,k}.
 
 Everything here is written with operators only, so NumPy arrays and torch
 tensors both work.  ``JACOBIAN_BUDGET`` bounds the Jacobian entries held at
@@ -18,14 +40,15 @@ once; a caller that wants another bound passes ``budget=`` explicitly
 (GpuNet, whose device memory is larger, passes four times as much).
 """
 
+from .activations import sigmoid_slope
+
 #: largest number of Jacobian entries held at once (per chunk of samples)
 JACOBIAN_BUDGET = 1 << 22
 
 
 def sigmoid_slopes(acts):
-    """[None, g'(h^1), ..., g'(h^L)] from the activations, g' = a (1 - a)
-    (eq. (2), 01-derivation)."""
-    return [None] + [a * (1 - a) for a in acts[1:]]
+    """[None, g'(h^1), ..., g'(h^L)] of sigmoid layers, from their activations."""
+    return [None] + [sigmoid_slope(a) for a in acts[1:]]
 
 
 def forward_jacobian(slopes, weights, k, stop):

@@ -287,7 +287,7 @@ def test_adam_matches_torch(net_class, activation, loss):
         assert got == pytest.approx(E, rel=1e-12)
         assert rel_err([net.params], [ref.detach().numpy()]) <= 1e-10
     state = opt.state[ref]
-    assert rel_err([net.velocity], [state["exp_avg"].numpy()]) <= 1e-10
+    assert rel_err([net.optimizer.m], [state["exp_avg"].numpy()]) <= 1e-10
     assert rel_err([net.second_moment], [state["exp_avg_sq"].numpy()]) <= 1e-10
     assert net.n_steps == len(lrs)
 
@@ -350,13 +350,46 @@ def test_train_drives_adam_and_resumes_exactly(tmp_path):
 
 def test_refused_step_changes_nothing():
     net = FrontNet([3, 4, 2], optimizer="adam", seed=0)
-    before = (net.params, net.velocity, net.second_moment, net.n_steps)
+    before = (net.params, net.optimizer_state()["m"], net.second_moment, net.n_steps)
     with pytest.raises(ValueError, match=r"t must have shape \(batch >= 1, 2\), got \(2, 3\)"):
         net.step(np.zeros((2, 3)), np.zeros((2, 3)), lr=0.1)
     with pytest.raises(ValueError, match="lr must be > 0, got -1"):
         net.step(np.zeros((2, 3)), np.zeros((2, 2)), lr=-1)
-    after = (net.params, net.velocity, net.second_moment, net.n_steps)
+    after = (net.params, net.optimizer_state()["m"], net.second_moment, net.n_steps)
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def test_velocity_is_the_v_of_sgd_only():
+    x, t = problem([3, 4, 2], 3)
+    sgd = FrontNet([3, 4, 2], seed=0)
+    sgd.step(x, t, lr=0.5)
+    assert sgd.velocity.any() and np.array_equal(sgd.velocity, sgd.optimizer.v)
+    adam = FrontNet([3, 4, 2], seed=0, optimizer="adam")
+    with pytest.raises(AttributeError, match=r"'adam', which keeps no velocity v.*\(m, s\)"):
+        _ = adam.velocity
+    with pytest.raises(AttributeError, match=r"'torch-sgd', which keeps no velocity v.*\(b\)"):
+        _ = nnetlib.TorchNet([3, 4, 2], seed=0).velocity
+
+
+def test_checkpoints_store_the_state_under_its_old_names(tmp_path):
+    """m, v and b are stored as opt_velocity, s as opt_second_moment, as before
+    the state arrays were named after what they hold; reading gives the names back."""
+    x, t = problem([3, 4, 2], 3)
+    cases = (
+        (FrontNet([3, 4, 2], seed=0, optimizer="adam"), {"m": "velocity", "s": "second_moment"}),
+        (nnetlib.NpNet([3, 4, 2], seed=0), {"v": "velocity"}),
+        (nnetlib.TorchNet([3, 4, 2], seed=0), {"b": "velocity"}),
+    )
+    for net, names in cases:
+        net.step(x, t, lr=0.5)
+        net.save(tmp_path / "c.npz")
+        with np.load(tmp_path / "c.npz") as z:
+            stored = {key[4:]: z[key] for key in z.files if key.startswith("opt_")}
+        state = net.optimizer_state()
+        assert sorted(stored) == sorted(names.values()) and sorted(state) == sorted(names)
+        assert all(np.array_equal(stored[disk], state[name]) for name, disk in names.items())
+        read = nnetlib.read_checkpoint(tmp_path / "c.npz")["optimizer_state"]
+        assert all(np.array_equal(read[name], state[name]) for name in names)
 
 
 # -- forward gradients ------------------------------------------------------------------

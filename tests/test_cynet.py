@@ -175,7 +175,7 @@ def test_num_threads_none_follows_openmp_limits():
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
 def test_bad_num_threads(bad):
-    with pytest.raises(ValueError, match="num_threads"):
+    with pytest.raises(ValueError, match="^num_threads must be None or a positive int, got"):
         CyNet([4, 3, 2], num_threads=bad)
 
 

@@ -405,7 +405,7 @@ def test_cuda_gradients_and_graph_epoch():
     # new lr/momentum reuse the graph; the loop path agrees
     h = GpuNet(layers, params=g.params, dtype="float64", device="cuda")
     h.params = g.params
-    h.optimizer.load({"velocity": g.velocity})
+    h.optimizer.load({"v": g.velocity})
     g.train_epoch(xd, td, 10, 3.0, 0.9)
     h.train_epoch(xd, td, 10, 3.0, 0.9, graph=False)
     assert rel(g.params, h.params) <= 1e-12

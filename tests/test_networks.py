@@ -237,6 +237,31 @@ def test_shapes_and_layout():
     assert np.allclose(h1[0], net.weights[0][-1], atol=1e-5)
 
 
+@pytest.mark.parametrize("kind", ["numpy", "torch"])
+def test_split_layers_gives_views_of_arrays_and_tensors(kind):
+    from nnetlib.params import split_layers
+
+    layers = (3, 4, 2)
+    flat = nnetlib.init_params(layers, seed=0, dtype="float64")
+    flat = torch.from_numpy(flat.copy()) if kind == "torch" else flat.copy()
+    views = split_layers(flat, layers)
+    assert [tuple(w.shape) for w in views] == [(4, 4), (5, 2)]
+    assert np.array_equal(np.concatenate([np.ravel(w) for w in views]), np.asarray(flat))
+    views[1][-1, 0] = 7.0  # a view: writing it writes the flat vector
+    assert flat[-2] == 7.0
+
+
+def test_load_reads_the_checkpoint_once(tmp_path, monkeypatch):
+    import nnetlib.checkpoint as checkpoint
+
+    net = nnetlib.NpNet([3, 4, 2], seed=0)
+    net.save(tmp_path / "n.npz")
+    reads, load_npz = [], checkpoint._load_npz
+    monkeypatch.setattr(checkpoint, "_load_npz", lambda path: reads.append(path) or load_npz(path))
+    back = nnetlib.NpNet.load(tmp_path / "n.npz")
+    assert len(reads) == 1 and np.array_equal(back.params, net.params)
+
+
 # -- the README's quickstart --------------------------------------------------
 
 

@@ -13,17 +13,13 @@ without it, ``openmp_enabled()`` returns False and CyNet runs one thread.
 # Design
 # ======
 #
-# The arithmetic is NpNet's (see nnetlib/nets/npnet.py): forward sweep, then for
-# every weight layer k the forward-mode Jacobians
-#
-#     J^{k+1,k} = diag(g'(h^{k+1}))
-#     J^{l,k}   = diag(g'(h^l)) W^{l-1}[:-1]^T J^{l-1,k}          l = k+2 .. L-1
-#
-# contracted with u = (e * g'(h^L)) W^{L-1}[:-1]^T into delta^k = u^T J^{L-1,k}
-# (delta^{L-2} = u * g'(h^{L-1}) since J^{L-1,L-2} is diagonal), and
-# grad W^k = c [a^k, 1]^T delta^k with c = 2/(B n_L).  The factor c is put
-# into e * g'(h^L) once; every delta^k is linear in it, and the deltas are
-# then scaled before the gemm, as NpNet does.  Nothing of shape
+# The arithmetic is NpNet's: forward sweep, then for every weight layer k the
+# forward-mode Jacobians J^{l,k}, l = k+2 .. L-1, of eq. (2), as stated in
+# nnetlib.frontprop, contracted with u = (e * g'(h^L)) W^{L-1}[:-1]^T into
+# delta^k = u^T J^{L-1,k} (delta^{L-2} = u * g'(h^{L-1}) since J^{L-1,L-2} is
+# diagonal), and grad W^k = c [a^k, 1]^T delta^k with c = 2/(B n_L).  The
+# factor c is put into e * g'(h^L) once; every delta^k is linear in it, and
+# the deltas are then scaled before the gemm, as NpNet does.  Nothing of shape
 # (B, n_L, n_{k+1}) or (B, n_k + 1, n_{k+1}) is ever formed.
 #
 # Parallelism.  A call takes S batches (``gradient_and_steps``; S = 1 for

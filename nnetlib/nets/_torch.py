@@ -54,28 +54,28 @@ def resolve_device(device):
 
 
 class DeviceSGD(SGD):
-    """SGD (``nnetlib.optim``) whose velocity is a flat tensor on the device."""
+    """SGD (``nnetlib.optim``) whose velocity v is a flat tensor on the device."""
 
     def __init__(self, dtype):
         super().__init__(0, dtype)
-        self.velocity = None  # allocated by GpuNet._install
+        self.v = None  # allocated by GpuNet._install
 
     def state(self):
-        return {"velocity": np.array(self.velocity.cpu().numpy(), copy=True)}
+        return {"v": np.array(self.v.cpu().numpy(), copy=True)}
 
     def load(self, arrays, hyper=None):
-        self.velocity.copy_(torch.from_numpy(np.ascontiguousarray(arrays["velocity"])))
+        self.v.copy_(torch.from_numpy(np.ascontiguousarray(arrays["v"])))
 
     def reset(self):
-        self.velocity.zero_()
+        self.v.zero_()
 
     def update(self, flat, g, lr, momentum, ok=None):
         """SGD's update in place; with ``ok`` (a 0-dim bool tensor) only
         where it is true, without a host sync."""
-        v = sgd_velocity(self.velocity, g, lr, momentum)
+        v = sgd_velocity(self.v, g, lr, momentum)
         w = flat + v
         if ok is not None:
-            v = torch.where(ok, v, self.velocity)
+            v = torch.where(ok, v, self.v)
             w = torch.where(ok, w, flat)
-        self.velocity.copy_(v)
+        self.v.copy_(v)
         flat.copy_(w)

@@ -17,10 +17,10 @@ rounding while backprop needs only matrix-vector work per sample
 (``costmodel.backprop_macs``).
 """
 
-from .front import GeneralNet
+from .general import GeneralNetwork
 
 
-class BackpropNet(GeneralNet):
+class BackpropNet(GeneralNetwork):
     """Reverse-mode gradients with ``FrontNet``'s options and interface."""
 
     def _hidden_deltas(self, acts, slopes, d_out):

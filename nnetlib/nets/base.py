@@ -8,37 +8,38 @@ Index conventions (01-derivation, "Notation"):
   ``i = n_k`` is the bias neuron, fixed at a^k_{n_k} = 1, so the last row
   holds the biases.
 * h^{l}_q = sum_i a^{l-1}_i w^{l-1}_iq and a^l_q = g(h^l_q), g the sigmoid.
-* The loss is E = 1/(B n_L) sum_b sum_q (O_bq - t_bq)^2 and its gradient is
-  eq. (1): grad E^k_ij = 2/(B n_L) sum_b sum_q (O_bq - t_bq) da^L_q/dw^k_ij.
+* The loss is E = 1/(B n_L) sum_b sum_q (O_bq - t_bq)^2; its gradient is
+  eq. (1), stated with eq. (2) in ``nnetlib.frontprop``.
 
 ``Network`` is the interface (checks, ``feedforward``/``loss``/``gradients``,
 ``step`` through an optimizer object of ``nnetlib.optim``, checkpoints through
-``nnetlib.checkpoint``) and holds no arrays.  ``ArrayNetwork`` adds the NumPy
+``nnetlib.checkpoint``) and holds no arrays.  ``NumpyNetwork`` adds the NumPy
 state: all weights in one flat buffer (``params``, the row-major concatenation
 of the weights) and ``weights`` as views into it, so an update touches one
-array.  Its subclasses implement ``_loss_and_gradients``; GpuNet and TorchNet
-keep their state in torch and derive from ``Network`` directly.
+array.  Its subclasses implement ``_loss_and_gradients``; ``GeneralNetwork``
+(``nets/general.py``) extends it with other activations, losses, dropout and
+Adam.  GpuNet and TorchNet keep their state in torch and derive from
+``Network`` directly.  ``net.velocity`` is SGD's v; a net that steps with
+another optimizer has none (``AttributeError``), its state being
+``net.optimizer_state()``.
 """
 
 import os
 
 import numpy as np
 
-from .._checks import check_array, check_batch, check_dtype, check_layers, check_params
+from .._checks import check_array, check_batch, check_params
 from ..activations import sigmoid
 from ..checkpoint import read_checkpoint, write_atomically, write_checkpoint
 from ..optim import SGD
+from ..params import INITS, check_options, init_params, layer_shapes, n_params, split_layers
 
-#: the initial draws ``init_params`` offers (see its docstring)
-INITS = ("torch", "article_uniform", "article_normal")
-#: names of earlier versions, and what they are called now
-_RENAMED = {"kaiming": "torch"}
 #: what the article's nets compute: sigmoid layers, squared error, no dropout
 ARTICLE_FUNCTION = {"activation": "sigmoid", "loss": "mse", "dropout": 0.0}
 
 __all__ = [
     "Network",
-    "ArrayNetwork",
+    "NumpyNetwork",
     "init_params",
     "n_params",
     "layer_shapes",
@@ -46,62 +47,6 @@ __all__ = [
     "write_atomically",
     "INITS",
 ]
-
-
-def layer_shapes(layers):
-    """Shapes ``(n_k + 1, n_{k+1})`` of the weight matrices of ``layers``."""
-    return [(n + 1, m) for n, m in zip(layers[:-1], layers[1:])]
-
-
-def n_params(layers):
-    """Length of the flat parameter vector for ``layers``."""
-    return sum(a * b for a, b in layer_shapes(layers))
-
-
-def _check_options(layers, init, dtype):
-    """``(layers, dtype)`` checked, and ``init`` one of ``INITS``."""
-    if init not in INITS:
-        hint = f" ({init!r} is now called {_RENAMED[init]!r})" if init in _RENAMED else ""
-        raise ValueError(f"init must be one of {INITS}, got {init!r}{hint}")
-    return check_layers(layers), check_dtype(dtype)
-
-
-def init_params(layers, init="torch", seed=None, dtype="float32"):
-    """Draw a flat parameter vector; n is a layer's fan-in without the bias.
-
-    ``"torch"``: every weight and bias from U(-1/sqrt(n), 1/sqrt(n)), the
-    bounds of torch.nn.Linear's default.  ``"article_uniform"``: every weight
-    and bias from U(-0.866/sqrt(n+1), 0.866/sqrt(n+1)), the article's Nnet
-    (its code draws (U(0, 1) - 0.5) * sqrt(3/(n+1))).  ``"article_normal"``:
-    N(0, 1)/sqrt(n+1), the article's Nnet*.  The draw is made in float64 and
-    then cast, so a float32 and a float64 net with one seed start from the
-    same weights.
-    """
-    layers, dtype = _check_options(layers, init, dtype)
-    rng = np.random.default_rng(seed)
-    parts = []
-    for rows, cols in layer_shapes(layers):
-        fan_in = rows - 1
-        if init == "torch":
-            bound = 1 / np.sqrt(fan_in)
-            w = rng.uniform(-bound, bound, size=(rows, cols))
-        elif init == "article_uniform":
-            bound = 0.5 * np.sqrt(3 / rows)
-            w = rng.uniform(-bound, bound, size=(rows, cols))
-        else:
-            w = rng.standard_normal((rows, cols)) / np.sqrt(rows)
-        parts.append(w.ravel())
-    return np.concatenate(parts).astype(dtype)
-
-
-def _split(flat, layers):
-    """Views of ``flat`` shaped like the weight matrices."""
-    views, start = [], 0
-    for shape in layer_shapes(layers):
-        size = shape[0] * shape[1]
-        views.append(flat[start : start + size].reshape(shape))
-        start += size
-    return views
 
 
 def _describe(function):
@@ -120,7 +65,7 @@ class Network:
     optimizer_class = SGD
 
     def __init__(self, layers, *, params=None, init="torch", seed=None, dtype="float32"):
-        layers, dtype = _check_options(layers, init, dtype)
+        layers, dtype = check_options(layers, init, dtype)
         if params is None:
             flat = init_params(layers, init, seed, dtype)
         else:
@@ -151,8 +96,15 @@ class Network:
 
     @property
     def velocity(self):
-        """A flat copy of the optimizer's first state array (SGD's v)."""
-        return self.optimizer_state()["velocity"]
+        """A flat copy of SGD's velocity v.  Other optimizers keep no v (Adam's
+        m, TorchSGD's b are not one): for them AttributeError, naming their state."""
+        if self.optimizer.kind != "sgd":
+            names = ", ".join(self.optimizer.arrays)
+            raise AttributeError(
+                f"this {type(self).__name__} steps with {self.optimizer.kind!r}, which keeps "
+                f"no velocity v: its state is net.optimizer_state() ({names})"
+            )
+        return self.optimizer_state()["v"]
 
     def __repr__(self):
         return f"{type(self).__name__}(layers={list(self.layers)}, dtype={self.dtype.name!r})"
@@ -276,7 +228,10 @@ class Network:
         optimizer state; it still refuses other layers or another activation
         or loss, for which the weights would mean something else.
         """
-        ckpt = read_checkpoint(path)
+        return self._take_checkpoint(read_checkpoint(path), path, weights_only)
+
+    def _take_checkpoint(self, ckpt, path, weights_only):
+        """``load_state`` on a checkpoint already read from ``path``."""
         meta = ckpt["meta"]
         why = self._refusal(meta, weights_only)
         if why is not None:
@@ -301,19 +256,20 @@ class Network:
         """Rebuild a network saved by ``save`` (see ``load_state`` for what
         must match and for ``weights_only``); extra keyword arguments go to
         the constructor (for example ``num_threads`` for CyNet)."""
-        meta = read_checkpoint(path)["meta"]
-        net = cls(meta["layers"], **cls._options(meta, kwargs))
-        net.load_state(path, weights_only=weights_only)
+        ckpt = read_checkpoint(path)
+        net = cls(ckpt["meta"]["layers"], **cls._options(ckpt["meta"], kwargs))
+        net._take_checkpoint(ckpt, path, weights_only)
         return net
 
 
-class ArrayNetwork(Network):
-    """The NumPy state of PyNet, NpNet, CyNet and FrontNet: one flat buffer,
-    ``weights`` views into it, the sigmoid forward pass and ``step``."""
+class NumpyNetwork(Network):
+    """A net whose parameters are one flat NumPy buffer (PyNet, NpNet, CyNet,
+    the general nets): ``weights`` views into it, the sigmoid forward pass
+    and ``step``."""
 
     def _install(self, flat):
         self._flat = np.ascontiguousarray(flat, dtype=self.dtype)
-        self._weights = _split(self._flat, self.layers)
+        self._weights = split_layers(self._flat, self.layers)
 
     @property
     def weights(self):

@@ -1,25 +1,25 @@
-"""CyNet: frontpropagation compiled with Cython and OpenMP (03-python-numpy-cython).
+"""CyNet: frontpropagation in a compiled Cython kernel (03-python-numpy-cython).
 
 The arithmetic is NpNet's (forward Jacobians J^{l,k}, contracted with the
-output error; see ``nnetlib/frontprop.py``); the kernel ``_frontprop.pyx`` runs it
-on row blocks of the batch in parallel (four per thread, handed out one at a
-time by a small thread pool), with single-threaded BLAS inside each block,
-and fuses the momentum update.  ``steps`` runs many batches in one call,
-which ``nnetlib.train`` uses: the threads go from step to step without
-Python, and a thread the OS deschedules (a busy laptop) holds nothing up;
-see ``nnetlib/_ext/block_pool.h``.
+output error; see ``nnetlib/frontprop.py``); the kernel ``_frontprop.pyx``
+runs it on row blocks of the batch in parallel (four per thread, handed out
+one at a time by its own small C thread pool, not by OpenMP), with
+single-threaded BLAS inside each block, and fuses the momentum update.
+``steps`` runs many batches in one call, which ``nnetlib.train`` uses: the
+threads go from step to step without Python, and a thread the OS deschedules
+(a busy laptop) holds nothing up; see ``nnetlib/_ext/block_pool.h``.
 ``kernel_source_path()`` gives the kernel's source, for the notebook's
 ``%%cython`` cell.
 
-Threads.  ``num_threads=None`` (the default) asks OpenMP at every call
-(``omp_get_max_threads()``), so ``OMP_NUM_THREADS``, ``threadpoolctl``'s
-``threadpool_limits(n, user_api="openmp")`` and ``torch.set_num_threads`` (which
-shares the OpenMP runtime) are honoured; an int fixes the count.  The
-gradient depends on the number of row blocks only, so two runs with the same
-thread count are bitwise identical.  While the kernel runs, the BLAS
-libraries are limited to one thread each (through threadpoolctl), so
-OpenBLAS's own pool does not compete with OpenMP's; their settings are
-restored afterwards.
+Threads.  OpenMP only supplies the default thread count: ``num_threads=None``
+(the default) asks it at every call (``omp_get_max_threads()``), so
+``OMP_NUM_THREADS``, ``threadpoolctl``'s ``threadpool_limits(n,
+user_api="openmp")`` and ``torch.set_num_threads`` (which shares the OpenMP
+runtime) are honoured; an int fixes the count.  The gradient depends on the
+number of row blocks only, so two runs with the same thread count are
+bitwise identical.  While the kernel runs, the BLAS libraries are limited to
+one thread each (through threadpoolctl), so OpenBLAS's own pool does not
+compete with the kernel's; their settings are restored afterwards.
 """
 
 import contextlib
@@ -29,8 +29,9 @@ import numpy as np
 
 from .._checks import check_batch, check_positive_int
 from ..frontprop import JACOBIAN_BUDGET
-from .base import layer_shapes
-from .npnet import NpNet
+from ..params import split, split_layers
+from .base import NumpyNetwork
+from .npnet import dadw_gradients, dadw_matrix, remember_activations
 
 try:
     from .._ext import _frontprop
@@ -54,7 +55,8 @@ def kernel_source_path():
 
 
 def openmp_enabled():
-    """True when the compiled kernel uses OpenMP (False if it is not built)."""
+    """True when the compiled kernel was built with OpenMP, which gives its default
+    thread count (False if it is not built; built without, it runs one thread)."""
     return _frontprop is not None and _frontprop.openmp_enabled()
 
 
@@ -101,14 +103,18 @@ class _BlasOneThread:
 _blas_one_thread = _BlasOneThread()
 
 
-class CyNet(NpNet):
-    """Frontprop in Cython + OpenMP; NpNet's interface (DADW included).
+class CyNet(NumpyNetwork):
+    """Frontprop in a Cython kernel run on its own thread pool; NpNet's
+    interface, ``DADW`` and ``gradients_dadw`` included (``nets/npnet.py``).
 
     ``CyNet(layers, *, params=None, init="torch", seed=None,
     dtype="float32", num_threads=None, kernel=None)``.  ``kernel`` is a
     module compiled from ``kernel_source_path()`` (notebook 03 builds one
-    with ``%%cython``); by default the package's ``nnetlib._frontprop``.
+    with ``%%cython``); by default the package's ``nnetlib._ext._frontprop``.
     """
+
+    DADW = dadw_matrix
+    gradients_dadw = dadw_gradients
 
     def __init__(
         self,
@@ -146,7 +152,7 @@ class CyNet(NpNet):
                 "computes the same gradients; nnetlib.nets.cynet.available() says which to use. "
                 f"(import error: {_IMPORT_ERROR})"
             )
-        self.num_threads = self._check_threads(num_threads)
+        self.num_threads = check_positive_int(num_threads, "num_threads", none_ok=True)
         self._kernel = kernel if kernel is not None else _frontprop
         self._fields = self._kernel.PLAN_FIELDS
         super().__init__(layers, params=params, init=init, seed=seed, dtype=dtype)
@@ -154,17 +160,6 @@ class CyNet(NpNet):
         self._empty = np.empty(0, self.dtype)
         # a plan without a buffer: forward() reads only its layer part
         self._layer_plan = np.asarray(self._kernel.make_plan(self.layers, 1, 1, 1), dtype=np.intp)
-
-    @staticmethod
-    def _check_threads(num_threads):
-        if num_threads is None:
-            return None
-        try:
-            return check_positive_int(num_threads, "num_threads")
-        except ValueError:
-            raise ValueError(
-                f"num_threads must be None or a positive int, got {num_threads!r}"
-            ) from None
 
     def __repr__(self):
         return (
@@ -234,17 +229,7 @@ class CyNet(NpNet):
         flat = np.empty(B * sum(self.layers[1:]), self.dtype)
         with _blas_one_thread():
             self._kernel.forward(self._flat, x, self._layer_plan, flat, self.threads())
-        acts = [x] + self._split_acts(flat, B)
-        self._acts = acts  # the last feedforward, for DADW
-        self._dadw_memo = {}
-        return acts
-
-    def _split_acts(self, flat, B):
-        out, start = [], 0
-        for n in self.layers[1:]:
-            out.append(flat[start : start + B * n].reshape(B, n))
-            start += B * n
-        return out
+        return remember_activations(self, [x] + split(flat, [(B, n) for n in self.layers[1:]]))
 
     # -- gradients ------------------------------------------------------------
     def _loss_and_gradients(self, x, t):
@@ -253,11 +238,7 @@ class CyNet(NpNet):
         loss, _ = self._train(x, t, self._empty, 0.0, 0.0)
         g = self._region("grad", self.n_params).copy()
         self._forward(x)  # the activations, kept for DADW like NpNet's
-        grads, start = [], 0
-        for rows, cols in layer_shapes(self.layers):
-            grads.append(g[start : start + rows * cols].reshape(rows, cols))
-            start += rows * cols
-        return loss, grads
+        return loss, split_layers(g, self.layers)
 
     def steps(self, xs, ts, lr=None, momentum=0.5):
         """``step`` on the batches ``xs[0], ts[0]``, then ``xs[1], ts[1]``, ...
@@ -289,7 +270,7 @@ class CyNet(NpNet):
         k = self._kernel
         with _blas_one_thread():
             status, applied = k.gradient_and_steps(
-                self._flat, self.optimizer.velocity, x, t, plan, buf, lr, momentum, losses
+                self._flat, self.optimizer.v, x, t, plan, buf, lr, momentum, losses
             )
         self._raise_refused(status, applied, S)
         return losses
@@ -337,7 +318,7 @@ class CyNet(NpNet):
         rows = np.ascontiguousarray(order.reshape(-1), dtype=np.intp)
         with _blas_one_thread():
             status, applied = k.gradient_and_steps_ordered(
-                self._flat, self.optimizer.velocity, x, t, rows, plan, buf, lr, momentum, losses
+                self._flat, self.optimizer.v, x, t, rows, plan, buf, lr, momentum, losses
             )
         self._raise_refused(status, applied, S)
         return losses
@@ -345,14 +326,14 @@ class CyNet(NpNet):
     def step(self, x, t, lr=None, momentum=0.5):
         """One SGD-with-momentum update, v <- momentum v - lr g; w <- w + v.
 
-        ArrayNetwork.step's semantics and SGD's arithmetic (in the net's dtype), fused
+        NumpyNetwork.step's semantics and SGD's arithmetic (in the net's dtype), fused
         into the kernel: gradient into a reused buffer, then the update in
         place.  Returns the loss before the step; a refused call (bad input,
         or a gradient that is not finite) changes neither weights nor momentum.
         """
         lr, momentum = self.check_step(lr, momentum)
         x, t = self._batch(x, t)
-        loss, ok = self._train(x, t, self.optimizer.velocity, lr, momentum)
+        loss, ok = self._train(x, t, self.optimizer.v, lr, momentum)
         if not ok:
             raise FloatingPointError("gradient is not finite; weights left unchanged")
         return float(loss)

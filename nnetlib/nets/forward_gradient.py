@@ -21,19 +21,17 @@ configured), so ``nnetlib.train`` drives it unchanged; its ``gradients``
 stay exact (frontprop), which the tests and the notebook compare against.
 """
 
-import numbers
-
 import numpy as np
 
-from .._checks import check_batch, check_layers
+from .._checks import check_batch, check_choice, check_layers, check_seed
+from ..activations import ACTIVATIONS
+from ..params import split_layers
 from ._torch import TORCH_DTYPES as _TORCH_DTYPES
 from ._torch import torch  # first: a clear error when torch is missing
-from .base import layer_shapes
-from .front import ACTIVATIONS, LOSSES, FrontNet, _check_choice
+from .front import FrontNet
+from .general import LOSSES
 
 jvp = torch.func.jvp
-
-_TORCH_ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
 
 
 def functional_loss(layers, activation="sigmoid", loss="mse"):
@@ -43,17 +41,14 @@ def functional_loss(layers, activation="sigmoid", loss="mse"):
     ``masks`` multiply the hidden activations, as in ``FrontNet.gradients``.
     """
     layers = check_layers(layers)
-    _check_choice(activation, "activation", ACTIVATIONS)
-    _check_choice(loss, "loss", LOSSES)
-    g = _TORCH_ACTIVATIONS[activation]
-    shapes = layer_shapes(layers)
-    L = len(shapes)
+    check_choice(activation, "activation", ACTIVATIONS)
+    check_choice(loss, "loss", LOSSES)
+    g = getattr(torch, ACTIVATIONS[activation].torch)
+    L = len(layers) - 1
 
     def f(params, x, t, masks=None):
-        a, start, h = x, 0, None
-        for l, (rows, cols) in enumerate(shapes, start=1):
-            w = params[start : start + rows * cols].reshape(rows, cols)
-            start += rows * cols
+        a, h = x, None
+        for l, w in enumerate(split_layers(params, layers), start=1):
             h = a @ w[:-1] + w[-1]
             if l < L:
                 a = g(h)
@@ -82,17 +77,7 @@ class ForwardGradientNet(FrontNet):
 
     def __init__(self, layers, *, direction_seed=None, **kwargs):
         super().__init__(layers, **kwargs)
-        if direction_seed is None:
-            direction_seed = (
-                self.seed if self.seed is not None else int(np.random.SeedSequence().entropy)
-            )
-        if (
-            isinstance(direction_seed, bool)
-            or not isinstance(direction_seed, numbers.Integral)
-            or direction_seed < 0
-        ):
-            raise ValueError(f"direction_seed must be an int >= 0, got {direction_seed!r}")
-        self.direction_seed = int(direction_seed)
+        self.direction_seed = check_seed(direction_seed, "direction_seed", self.seed)
         self._f = functional_loss(self.layers, self.activation, self.function["loss"])
         self._tdtype = _TORCH_DTYPES[self.dtype.name]
 

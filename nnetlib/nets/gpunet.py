@@ -1,15 +1,8 @@
 """GpuNet: frontpropagation in torch tensor ops, on any device (06-timing).
 
-The arithmetic is NpNet's fast path (see the docstring of ``nnetlib.frontprop``),
-written with torch tensors and no autograd, so that it runs on a GPU:
-
-* forward: h^{l+1} = a^l W^l[:-1] + W^l[-1], a^{l+1} = g(h^{l+1});
-* the hidden Jacobians J^{l,k} = da^l/dh^{k+1} are swept FORWARD in l,
-  J^{k+1,k} = diag(g'(h^{k+1})), J^{l,k} = diag(g'(h^l)) W^{l-1}[:-1]^T J^{l-1,k};
-* the output layer is contracted with the error at once,
-  u = (e o g'(h^L)) W^{L-1}[:-1]^T, and delta^k = u^T J^{L-1,k}
-  (delta^{L-1} = e o g'(h^L));
-* grad W^k = c [a^k, 1]^T delta^k with c = 2 / (B n_L).
+The arithmetic is NpNet's fast path, eq. (2), as stated in ``nnetlib.frontprop``
+(whose functions it calls), written with torch tensors and no autograd, so
+that it runs on a GPU.
 
 The weights live on ``device`` in ONE flat tensor (``params_tensor``); the
 per-layer weight matrices are views into it, and so are the gradient buffer's
@@ -43,6 +36,7 @@ from ..frontprop import (
     JACOBIAN_BUDGET,
     mse_gradients,
 )
+from ..params import split_layers
 from ._torch import TORCH_DTYPES as _TORCH_DTYPES
 from ._torch import (  # noqa: F401 (public here too)
     DeviceSGD,
@@ -50,16 +44,12 @@ from ._torch import (  # noqa: F401 (public here too)
     resolve_device,
     torch,  # first: a clear error when torch is missing
 )
-from .base import Network, layer_shapes
+from .base import Network
 
 #: how many captured epoch graphs (one per (samples, batch size)) are kept
 MAX_GRAPHS = 4
 
 _INPUT_DTYPES = (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
-
-
-def _check_batch_size(batch_size):
-    return check_positive_int(batch_size, "batch_size")
 
 
 class _EpochGraph:
@@ -110,19 +100,12 @@ class GpuNet(Network):
         if getattr(self, "_flat", None) is None:
             kw = {"dtype": self.tdtype, "device": self.device}
             self._flat = torch.empty(flat.numel(), **kw)
-            self._vel = self.optimizer.velocity = torch.zeros(flat.numel(), **kw)
+            self._vel = self.optimizer.v = torch.zeros(flat.numel(), **kw)
             self._grad = torch.zeros(flat.numel(), **kw)
-            self._w = self._split(self._flat)
-            self._g = self._split(self._grad)
+            self._w = split_layers(self._flat, self.layers)
+            self._g = split_layers(self._grad, self.layers)
             self._graphs = {}
         self._flat.copy_(flat)
-
-    def _split(self, flat):
-        views, start = [], 0
-        for rows, cols in layer_shapes(self.layers):
-            views.append(flat[start : start + rows * cols].view(rows, cols))
-            start += rows * cols
-        return views
 
     @staticmethod
     def _numpy(tensor):
@@ -299,7 +282,7 @@ class GpuNet(Network):
         those after the previous batch, as after a loop of ``step``.
         """
         lr, momentum = self.check_step(lr, momentum)
-        batch_size = _check_batch_size(batch_size)
+        batch_size = check_positive_int(batch_size, "batch_size")
         use_graph = self._use_graph(graph)
         with torch.no_grad():
             x, t = self._as_batch(x, t)

@@ -1,5 +1,5 @@
-"""PyNet: frontpropagation in pure Python, eq. (2) exactly as derived
-(01-derivation).
+"""PyNet: frontpropagation in pure Python, eq. (2), as stated in
+``nnetlib.frontprop``, evaluated exactly as written (01-derivation).
 
 Indices follow the derivation: ``dadw(l, q, k, i, j)`` is da^l_q/dw^k_ij,
 with ``i == layers[k]`` the bias neuron of layer k (a^k_i = 1) and
@@ -8,22 +8,13 @@ memoized per sample and the memo is cleared by every feedforward.
 NumPy only converts at the boundary; the arithmetic is Python floats.
 """
 
-import math
-
 import numpy as np
 
-from .base import ArrayNetwork
+from ..activations import sigmoid_float, sigmoid_slope
+from .base import NumpyNetwork
 
 
-def _sigmoid(h):
-    """Stable logistic function on a Python float."""
-    if h >= 0:
-        return 1.0 / (1.0 + math.exp(-h))
-    z = math.exp(h)
-    return z / (1.0 + z)
-
-
-class PyNet(ArrayNetwork):
+class PyNet(NumpyNetwork):
     """Pure-Python frontprop; slow by design, faithful to eq. (2)."""
 
     def _forward_python(self, x):
@@ -41,7 +32,7 @@ class PyNet(ArrayNetwork):
                     h = 0.0
                     for i, ai in enumerate(prev):
                         h += ai * wk[i][j]
-                    nxt.append(_sigmoid(h))
+                    nxt.append(sigmoid_float(h))
                 nxt.append(1.0)
                 a.append(nxt)
             samples.append(a)
@@ -86,11 +77,11 @@ class PyNet(ArrayNetwork):
             value = 0.0  # case 0
         else:
             alq = a[l][q]
-            gprime = alq * (1.0 - alq)  # g'(h^l_q)
+            gprime = sigmoid_slope(alq)  # g'(h^l_q)
             if k == l - 1:
                 value = gprime * a[k][i] if j == q else 0.0
             elif k == l - 2:  # shortcut: only r = j survives
-                alj = a[l - 1][j]
+                alj = a[l - 1][j]  # g'(h^{l-1}_j) = alj (1 - alj), inside the product
                 value = gprime * self._w[l - 1][j][q] * alj * (1.0 - alj) * a[k][i]
             else:
                 wl = self._w[l - 1]

@@ -19,9 +19,10 @@ import numpy as np
 
 from .._checks import check_params
 from ..optim import TorchSGD
+from ..params import split_layers
 from ._torch import TORCH_DTYPES as _TORCH_DTYPES
 from ._torch import torch  # first: a clear error when torch is missing
-from .base import Network, layer_shapes
+from .base import Network
 
 nn = torch.nn
 
@@ -58,16 +59,16 @@ class _TorchOptimizer(TorchSGD):
                     else buf.detach().cpu().numpy()
                 )
             pairs.append(bufs)
-        return {"velocity": np.concatenate([w.ravel() for w in _to_weights(pairs)])}
+        return {"b": np.concatenate([w.ravel() for w in _to_weights(pairs)])}
 
     def load(self, arrays, hyper=None):
-        velocity = arrays["velocity"]
+        buffers = arrays["b"]
         self.torch = None
-        if not np.any(velocity):
+        if not np.any(buffers):
             return
         opt = self.ensure(1.0, 0.5)
         tdtype = _TORCH_DTYPES[self.dtype.name]
-        for lin, (w, b) in zip(self.net._linears, _split_pairs(velocity, self.net.layers)):
+        for lin, (w, b) in zip(self.net._linears, _split_pairs(buffers, self.net.layers)):
             for p, part in ((lin.weight, w.T), (lin.bias, b)):
                 opt.state[p]["momentum_buffer"] = torch.tensor(
                     np.ascontiguousarray(part), dtype=tdtype, device=self.net.device
@@ -83,12 +84,7 @@ def _to_weights(pairs):
 
 def _split_pairs(flat, layers):
     """(W^T rows, bias) pairs of a flat vector in nnetlib's layout."""
-    out, start = [], 0
-    for rows, cols in layer_shapes(layers):
-        w = np.asarray(flat[start : start + rows * cols]).reshape(rows, cols)
-        out.append((w[:-1], w[-1]))
-        start += rows * cols
-    return out
+    return [(w[:-1], w[-1]) for w in split_layers(np.asarray(flat), layers)]
 
 
 class TorchNet(Network):
