@@ -51,18 +51,20 @@ def sigmoid_slopes(acts):
     return [None] + [sigmoid_slope(a) for a in acts[1:]]
 
 
-def forward_jacobian(slopes, weights, k, stop):
+def forward_jacobian(slopes, weights, k, stop, transposed=None):
     """J^{stop,k} = da^stop/dh^{k+1} for every sample, eq. (2) swept forward in l.
 
     ``slopes[l]`` is s^l = g'(h^l) (B, n_l), masks included where dropout
-    applies; ``weights[l]`` is W^l, (n_l + 1, n_{l+1}).  Returns the diagonal
-    as a ``(B, n_{k+1})`` vector when stop == k + 1, else ``(B, n_stop, n_{k+1})``.
+    applies; ``weights[l]`` is W^l, (n_l + 1, n_{l+1}); ``transposed[l]``, if
+    given, is W^l without its bias row, transposed (a view made once).
+    Returns the diagonal as a ``(B, n_{k+1})`` vector when stop == k + 1, else
+    ``(B, n_stop, n_{k+1})``.
     """
     J = slopes[k + 1]
     for l in range(k + 2, stop + 1):
-        wt = weights[l - 1][:-1].T  # (n_l, n_{l-1})
+        wt = weights[l - 1][:-1].T if transposed is None else transposed[l - 1]  # (n_l, n_{l-1})
         if J.ndim == 2:  # diag(s) W^T diag(s)
-            J = slopes[l][:, :, None] * wt[None, :, :] * J[:, None, :]
+            J = slopes[l][:, :, None] * wt * J[:, None, :]
         else:
             J = slopes[l][:, :, None] * (wt @ J)
     return J

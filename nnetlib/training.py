@@ -19,7 +19,8 @@ Reliability:
   after the last saved epoch and ends bit for bit where an uninterrupted run
   would (shuffling is seeded per epoch, so no RNG state needs saving).
 * Ctrl-C is held back until the current step (for a CyNet, the current
-  stack of steps) is complete; training then
+  stack of steps; for a GpuNet, which runs whole epochs, the current
+  epoch, recorded and checkpointed) is complete; training then
   stops and the history so far is returned, with ``history.interrupted``
   set.  The network is left at its last complete step.
 """
@@ -213,9 +214,24 @@ def _kernel_calls(net, x, targets, batch_size, order_seed, step_args):
             yield xb.shape[0], lambda xb=xb, tb=tb: [net.step(xb, tb, **step_args)]
 
 
+def _device_epoch(net, x, targets, batch_size, order_seed, step_args, bar):
+    """One epoch of a net that runs whole epochs on its device (GpuNet: one CUDA
+    graph per epoch on CUDA), on data it holds already; the summed batch losses."""
+    order = None if order_seed is None else np.random.default_rng(order_seed).permutation(len(x))
+    losses, sizes = net.run_epoch(x, targets, batch_size, order=order, **step_args)
+    running = 0.0
+    for loss, rows in zip(losses, sizes):  # the sum a loop of steps makes, in its order
+        running += float(loss) * rows
+    if bar is not None:
+        bar.update(len(losses))
+    return running
+
+
 def _epoch(net, x, targets, batch_size, order_seed, step_args, bar, stop):
     """One pass over the batches (``_kernel_calls``); the summed batch
     losses (times their sizes), or None when Ctrl-C stopped it."""
+    if hasattr(net, "run_epoch"):  # Ctrl-C is seen after the epoch
+        return _device_epoch(net, x, targets, batch_size, order_seed, step_args, bar)
     running = 0.0
     for rows, call in _kernel_calls(net, x, targets, batch_size, order_seed, step_args):
         losses = call()
@@ -258,7 +274,10 @@ def train(
     ``default_rng([seed or 0, epoch]).permutation(N)``.  A CyNet takes them
     in stacks of up to ``MAX_GROUP`` batches (``CyNet.steps``: the same
     steps, bit for bit, in one kernel call per stack; shuffled, the kernel
-    gathers each batch's rows itself, ``CyNet.steps_in_order``).  ``lr=None`` and
+    gathers each batch's rows itself, ``CyNet.steps_in_order``).  A GpuNet
+    takes the data onto its device once and runs each epoch in one call
+    (``GpuNet.run_epoch``: one CUDA graph on CUDA), the same steps as a loop
+    of ``step``; Ctrl-C then stops at the end of an epoch.  ``lr=None`` and
     ``batch_size=None`` are the net's own defaults (``net.optimizer``): lr 10
     and batches of 1000 for the article's SGD with momentum (``momentum``
     0.5), lr 1e-3 and batches of 100 for ``FrontNet(optimizer="adam")``.
@@ -290,6 +309,8 @@ def train(
         history, start_epoch = _resume(net, checkpoint)
     if not scan and start_epoch >= epochs:  # no epoch will read the data: check it here
         _prepare(data, "data", net)
+    if hasattr(net, "run_epoch"):  # a net that trains whole epochs on its device gets the data once
+        x, targets = net.to_device(x, targets)
     n_batches = -(-x.shape[0] // batch_size)
     bar = progress_bar(
         progress,
@@ -337,6 +358,9 @@ def train(
                     )
                 if callback is not None:
                     callback(net, history)
+                if stop["hit"]:  # a whole-epoch net saw Ctrl-C during the epoch it finished
+                    history.interrupted = True
+                    break
     except KeyboardInterrupt:  # raised outside the main thread's handler
         history.interrupted = True
     finally:

@@ -317,7 +317,15 @@ def test_step_refuses_non_finite_gradient():
     assert_unchanged(net, p, v)
 
 
-def test_train_epoch_stops_at_first_non_finite_gradient():
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda g, x, t: g.train_epoch(x, t, 2, 10.0, 0.5),
+        lambda g, x, t: nnetlib.train(g, (x, t), epochs=2, batch_size=2, lr=10.0, progress=False),
+    ],
+    ids=["train_epoch", "train"],
+)
+def test_an_epoch_stops_at_first_non_finite_gradient(run):
     layers = (5, 4, 2)
     x, t = problem(layers, 10)
     g = GpuNet(layers, seed=0, dtype="float64", device="cpu")
@@ -325,7 +333,7 @@ def test_train_epoch_stops_at_first_non_finite_gradient():
     loop_of_steps(ref, x[:6], t[:6], 2, 10.0, 0.5)  # batches 0, 1, 2 applied
     nan_after(g, 3)  # batch 3 goes bad
     with pytest.raises(FloatingPointError, match="batch 3"):
-        g.train_epoch(x, t, 2, 10.0, 0.5)
+        run(g, x, t)
     np.testing.assert_array_equal(g.params, ref.params)
     np.testing.assert_array_equal(g.velocity, ref.velocity)
     assert len(g.last_epoch_losses) == 3
@@ -336,7 +344,7 @@ def test_graph_replay_logic_with_a_stand_in_graph(monkeypatch):
     with a stand-in for the CUDA graph that runs the epoch body eagerly."""
     captures = []
 
-    def fake_capture(self, x, t, bounds):
+    def fake_capture(self, x, t, bounds, in_place=False):
         entry = gpunet_module._EpochGraph()
         entry.x, entry.t = x.clone(), t.clone()
         entry.lr = torch.zeros((), dtype=self.tdtype)
@@ -423,3 +431,135 @@ def test_cuda_graph_float32_runs_and_checkpoints(tmp_path):
     g.save(tmp_path / "c.npz")
     n = NpNet.load(tmp_path / "c.npz")
     np.testing.assert_array_equal(n.params, g.params)
+
+
+# -- nnetlib.train on a GpuNet: whole epochs through run_epoch ------------------
+
+
+def steps_by_hand(net, x, t, batch_size, epochs, lr, momentum, shuffle, seed):
+    """The loop ``train`` promises: ``step`` per batch, in the order it documents."""
+    means = []
+    for epoch in range(epochs):
+        order = np.random.default_rng([seed, epoch]).permutation(len(x)) if shuffle else None
+        xs, ts = (x, t) if order is None else (x[order], t[order])
+        running = 0.0
+        for s in range(0, len(x), batch_size):
+            xb = xs[s : s + batch_size]
+            running += float(net.step(xb, ts[s : s + batch_size], lr, momentum)) * len(xb)
+        means.append(running / len(x))
+    return means
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_train_runs_whole_epochs_equal_to_a_loop_of_steps(shuffle, monkeypatch):
+    layers, n, bs = (6, 5, 4, 3), 23, 5
+    x, t = problem(layers, n, seed=2)
+    a = GpuNet(layers, seed=1, dtype="float64", device="cpu")
+    b = GpuNet(layers, params=a.params, dtype="float64", device="cpu")
+    calls = {"run_epoch": 0, "step": 0}
+    for name in calls:
+        original = getattr(GpuNet, name)
+
+        def counted(self, *args, _name=name, _original=original, **kw):
+            calls[_name] += 1
+            return _original(self, *args, **kw)
+
+        monkeypatch.setattr(GpuNet, name, counted)
+    seen = []
+    history = nnetlib.train(a, (x, t), epochs=3, batch_size=bs, lr=2.0, momentum=0.9,
+                            shuffle=shuffle, seed=7, progress=False,
+                            callback=lambda net, h: seen.append(h.epoch[-1]))  # fmt: skip
+    assert calls == {"run_epoch": 3, "step": 0} and seen == [1, 2, 3]
+    means = steps_by_hand(b, x, t, bs, 3, 2.0, 0.9, shuffle, 7)
+    np.testing.assert_array_equal(a.params, b.params)
+    np.testing.assert_array_equal(a.velocity, b.velocity)
+    assert history.train_loss == means
+
+
+def test_train_resumes_a_gpunet_bitwise(tmp_path):
+    layers, n = (5, 4, 3), 17
+    x, t = problem(layers, n, seed=3)
+    whole = GpuNet(layers, seed=2, device="cpu")
+    part = GpuNet(layers, params=whole.params, device="cpu")
+    kw = dict(batch_size=4, shuffle=True, seed=1, progress=False)
+    nnetlib.train(whole, (x, t), epochs=4, **kw)
+    nnetlib.train(part, (x, t), epochs=2, checkpoint=tmp_path / "c.npz", **kw)
+    resumed = GpuNet(layers, seed=99, device="cpu")
+    history = nnetlib.train(resumed, (x, t), epochs=4, checkpoint=tmp_path / "c.npz", **kw)
+    assert history.epoch == [1, 2, 3, 4]
+    np.testing.assert_array_equal(resumed.params, whole.params)
+
+
+def test_ctrl_c_stops_a_gpunet_at_the_end_of_the_epoch(monkeypatch):
+    import signal
+
+    layers = (5, 4, 2)
+    x, t = problem(layers, 12)
+    net = GpuNet(layers, seed=0, device="cpu")
+    original = GpuNet.run_epoch
+
+    def interrupted(self, *args, **kw):
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C during the first epoch
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(GpuNet, "run_epoch", interrupted)
+    history = nnetlib.train(net, (x, t), epochs=5, batch_size=4, progress=False)
+    assert history.interrupted and history.epoch == [1]  # the epoch it was in, complete
+
+
+def test_read_only_arrays_raise_no_torch_warning():
+    import warnings
+
+    layers = (5, 4, 2)
+    x, t = problem(layers, 6, dtype="float32")
+    x.flags.writeable = t.flags.writeable = False
+    net = GpuNet(layers, seed=0, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net.step(x, t)
+        net.train_epoch(x, t, 3)
+        nnetlib.train(net, (x, t), epochs=1, batch_size=3, progress=False)
+
+
+def torch_ops_per_step(run, steps):
+    """Torch ops dispatched while ``run()`` makes ``steps`` steps, per step."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Count(TorchDispatchMode):
+        n = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            Count.n += 1
+            return func(*args, **(kwargs or {}))
+
+    with Count():
+        run()
+    return Count.n / steps
+
+
+@pytest.mark.parametrize("layers", [(784, 16, 16, 10), (784, 64, 784)])
+def test_a_gpunet_step_dispatches_fewer_ops_than_torch_autograd_and_sgd(layers):
+    """The article's two nets: GpuNet's epoch body against PyTorch's own step
+    (nn.Linear + Sigmoid, MSE, autograd, torch.optim.SGD with momentum)."""
+    B, steps = 50, 4
+    x, t = problem(layers, B * steps, dtype="float32")
+    x, t = torch.from_numpy(x), torch.from_numpy(t)
+    net = GpuNet(layers, seed=0, device="cpu")
+    net.train_epoch(x, t, B, 10.0, 0.5, graph=False)  # warm
+    ours = torch_ops_per_step(lambda: net.train_epoch(x, t, B, 10.0, 0.5, graph=False), steps)
+    mods = [
+        m for a, b in zip(layers, layers[1:]) for m in (torch.nn.Linear(a, b), torch.nn.Sigmoid())
+    ]
+    model = torch.nn.Sequential(*mods)
+    opt = torch.optim.SGD(model.parameters(), lr=10.0, momentum=0.5)
+
+    def torch_epoch():
+        for s in range(0, B * steps, B):
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(model(x[s : s + B]), t[s : s + B])
+            loss.backward()
+            opt.step()
+
+    torch_epoch()  # the momentum buffers exist from here on, as in training
+    theirs = torch_ops_per_step(torch_epoch, steps)
+    assert ours <= theirs, (ours, theirs)
