@@ -1,0 +1,53 @@
+"""Every exercise: its solution passes its checker, a plausible wrong answer fails
+with a hint, and a missing answer neither raises nor passes."""
+
+import importlib
+import pkgutil
+
+import pytest
+
+from nnetreport import exercises
+from nnetreport.exercises import solutions
+
+
+def _answers(name):
+    out = {}
+    for info in pkgutil.iter_modules(solutions.__path__):
+        out.update(getattr(importlib.import_module(f"{solutions.__name__}.{info.name}"), name))
+    return out
+
+
+SOLUTIONS, WRONG = _answers("SOLUTIONS"), _answers("WRONG")
+NUMBERS = list(exercises.all_checks())
+
+
+def test_every_exercise_has_a_solution_and_a_wrong_answer():
+    assert len(NUMBERS) >= 12
+    assert set(SOLUTIONS) == set(NUMBERS) == set(WRONG)
+    notebooks = {n.split(".")[0] for n in NUMBERS}
+    assert {"1", "2", "3", "4", "5", "8"} <= notebooks
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_the_solution_passes(number, capsys):
+    v = exercises.check(number, SOLUTIONS[number])
+    assert v.ok, v.message
+    assert capsys.readouterr().out.startswith(f"Exercise {number}: ✓")
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_a_wrong_answer_fails_with_a_hint(number, capsys):
+    v = exercises.check(number, WRONG[number])
+    assert not v.ok and "hint" in v.message.lower(), v.message
+    assert capsys.readouterr().out.startswith(f"Exercise {number}: ✗")
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_no_answer_yet_is_not_an_error(number):
+    v = exercises.verdict(number, None)
+    assert not v.ok and "no answer yet" in v.message
+
+
+def test_an_unknown_exercise_is_a_clear_error():
+    with pytest.raises(KeyError, match="no exercise"):
+        exercises.check("99.9", 1)
