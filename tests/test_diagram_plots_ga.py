@@ -203,6 +203,87 @@ def test_seed_spread_draws_dots_means_and_article():
         plots.seed_spread(ax, {"a": {"mean": 1.0}})
 
 
+def test_an_article_line_named_like_a_curve_takes_its_colour():
+    fig, ax = plots.new_axes()
+    plots.plot_curves(
+        ax, [1, 2, 3], {"a": [1, 2, 3], "b": [2, 3, 4]}, article={"b": 3.5, "other": 0.5}
+    )
+    solid = {line.get_label(): line for line in ax.get_lines() if line.get_linestyle() == "-"}
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    b_ref = [
+        line for line in dashed if len(line.get_ydata()) and np.allclose(line.get_ydata(), 3.5)
+    ]
+    assert len(b_ref) == 1 and b_ref[0].get_color() == solid["b"].get_color()
+    other = [line for line in dashed if line.get_label() == "other"]
+    assert other and other[0].get_color() not in {solid["a"].get_color(), solid["b"].get_color()}
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "b" in labels and "other" in labels and any("de Mayo (2021)" in t for t in labels)
+
+
+def test_exact_zeros_on_a_log_axis_are_marked_at_a_floor():
+    fig, ax = plots.new_axes()
+    gap = [0.0, 3e-17, 0.0, 1e-16]
+    plots.plot_curves(ax, [1, 2, 3, 4], {"gap": gap}, logy=True)
+    curve, zeros = ax.get_lines()[:2]
+    assert np.isnan(curve.get_ydata()[[0, 2]]).all() and curve.get_marker() == "o"
+    assert list(zeros.get_xdata()) == [1, 3] and zeros.get_marker() == "v"
+    floor = zeros.get_ydata()[0]
+    assert floor == 1e-18 and "exactly 0" in zeros.get_label()
+    assert np.all(np.asarray(zeros.get_ydata()) == floor)
+    fig2, ax2 = plots.new_axes()
+    plots.plot_curves(ax2, [1, 2], {"gap": [0.0, 1.0]}, logy=True, zero_floor=1e-3)
+    assert ax2.get_lines()[1].get_ydata()[0] == 1e-3
+    with pytest.raises(ValueError, match="zero_floor"):
+        plots.plot_curves(ax2, [1, 2], {"gap": [0.0, 1.0]}, logy=True, zero_floor=0)
+
+
+def test_weight_grid_shares_one_scale_and_draws_its_colorbar():
+    w = np.random.default_rng(0).normal(size=(6, 16))
+    fig, axes = plots.weight_grid(w, 2, 3, shape=(4, 4), clip=100)
+    limits = {im.get_clim() for ax in axes.ravel() for im in ax.images}
+    m = np.abs(w).max()
+    assert limits == {(-m, m)}
+    assert len(fig.axes) == 7 and fig.axes[-1].get_ylabel() == "weight"  # 6 panels + colorbar
+    fig2, axes2 = plots.weight_grid(w, 2, 3, shape=(4, 4), colorbar=False)
+    assert len(fig2.axes) == 6
+    with pytest.raises(ValueError, match="shared scale"):
+        plots.image_grid(w, 2, 3, shape=(4, 4), colorbar=True)
+
+
+def test_confusion_matrix_in_percent_with_a_colour_scale():
+    cm = np.array([[90, 10], [0, 50]])
+    fig, ax = plots.new_axes()
+    plots.confusion_matrix_plot(ax, cm, percent=True, colorbar=True)
+    assert [t.get_text() for t in ax.texts] == ["90.0", "10.0", "0", "100"]
+    assert all(t.get_fontsize() >= plots.MIN_FONT_SIZE for t in ax.texts)
+    assert len(fig.axes) == 2 and "%" in fig.axes[1].get_ylabel()
+
+
+def test_no_text_below_9_points():
+    from nnetreport.experiments import stat
+
+    plots.use_style()
+    assert all(
+        v >= plots.MIN_FONT_SIZE
+        for k, v in plots.STYLE.items()
+        if k.endswith(("fontsize", "labelsize", "titlesize", "font.size"))
+    )
+    fig, axes = plots.new_axes(5, ncols=3)
+    plots.plot_curves(axes[0], [1, 2], {"a": [0.0, 1e-3]}, logy=True, article={"a": 1e-2})
+    plots.bar_log(axes[1], ["x", "y"], [1.0, 10.0], article=[2.0, np.nan])
+    plots.seed_spread(axes[2], {"a": stat([0.9, 0.92])}, article={"a": 0.91})
+    plots.confusion_matrix_plot(axes[3], np.eye(10) * 90 + 1, percent=True, colorbar=True)
+    plots.histogram(axes[4], [1e-3, 1e-2, 0.0], label="err")
+    assert plots.small_text(fig) == []
+    grid, _ = plots.weight_grid(np.ones((3, 4)), 1, 3, shape=(2, 2), suptitle="w")
+    assert plots.small_text(grid) == []
+    titled, _ = plots.image_grid(np.ones((2, 4)), 1, 2, shape=(2, 2), titles=["a", "b"])
+    assert plots.small_text(titled) == []
+    small, ax = plots.new_axes()
+    ax.text(0, 0, "tiny", fontsize=7)
+    assert plots.small_text(small) == [(7, "tiny")]
+
+
 def test_plot_helpers_validate():
     fig, ax = plots.new_axes()
     with pytest.raises(ValueError, match="2 labels for 1 values"):

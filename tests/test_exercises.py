@@ -30,15 +30,17 @@ def test_every_exercise_has_a_solution_and_a_wrong_answer():
 
 @pytest.mark.parametrize("number", NUMBERS)
 def test_the_solution_passes(number, capsys):
-    v = exercises.check(number, SOLUTIONS[number])
+    v = exercises.verdict(number, SOLUTIONS[number])
     assert v.ok, v.message
+    assert exercises.check(number, SOLUTIONS[number]) is None
     assert capsys.readouterr().out.startswith(f"Exercise {number}: ✓")
 
 
 @pytest.mark.parametrize("number", NUMBERS)
 def test_a_wrong_answer_fails_with_a_hint(number, capsys):
-    v = exercises.check(number, WRONG[number])
+    v = exercises.verdict(number, WRONG[number])
     assert not v.ok and "hint" in v.message.lower(), v.message
+    exercises.check(number, WRONG[number])
     assert capsys.readouterr().out.startswith(f"Exercise {number}: ✗")
 
 
@@ -51,3 +53,13 @@ def test_no_answer_yet_is_not_an_error(number):
 def test_an_unknown_exercise_is_a_clear_error():
     with pytest.raises(KeyError, match="no exercise"):
         exercises.check("99.9", 1)
+
+
+def test_the_teacher_prints_the_solutions(capsys):
+    from nnetreport.__main__ import main
+
+    first = NUMBERS[0]
+    assert main(["solutions", first]) == 0
+    out = capsys.readouterr().out
+    assert f"--- Exercise {first}" in out and f"Exercise {first}: ✓" in out
+    assert main(["solutions", "99.9"]) == 2

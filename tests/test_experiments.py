@@ -74,6 +74,30 @@ def test_run_seeds_and_summaries():
     assert auto[0]["test_accuracy"] is None and auto[0]["train_accuracy"] is None
 
 
+def test_run_seeds_bar_over_the_seeds_changes_no_result(monkeypatch, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 6)).astype("float32")
+    y = rng.integers(0, 3, 40)
+    config = dict(epochs=2, batch_size=10, lr=1.0, momentum=0.5)
+
+    def runs(progress):
+        out = ex.run_seeds(
+            lambda s: NpNet((6, 5, 3), seed=s), [0, 1], (x, y), (x, y), progress=progress, **config
+        )
+        return [r["net"].params for r in out], [r["history"].test_loss for r in out]
+
+    monkeypatch.setenv("NNETLIB_PROGRESS", "1")
+    with_bar = runs(True)
+    assert "seeds:" in capsys.readouterr().err  # one bar, over the two seeds
+    without = runs(False)
+    assert capsys.readouterr().err == ""
+    assert all(np.array_equal(a, b) for a, b in zip(with_bar[0], without[0]))
+    assert with_bar[1] == without[1]
+    monkeypatch.setenv("NNETLIB_PROGRESS", "0")  # nnetlib's rule turns it off
+    runs(True)
+    assert capsys.readouterr().err == ""
+
+
 def test_frontprop_class_is_a_network():
     cls = ex.frontprop_class()
     assert cls.__name__ in ("CyNet", "NpNet")

@@ -1,5 +1,5 @@
 """The Cython kernel nnetlib/_ext/_frontprop.pyx as a source: it builds on its
-own, as notebook 03's ``%%cython -I nnetlib/_ext`` cell builds it."""
+own, outside the package, as ``%%cython -I nnetlib/_ext`` would build it."""
 
 import os
 import shutil

@@ -8,8 +8,8 @@ single-threaded BLAS inside each block, and fuses the momentum update.
 ``steps`` runs many batches in one call, which ``nnetlib.train`` uses: the
 threads go from step to step without Python, and a thread the OS deschedules
 (a busy laptop) holds nothing up; see ``nnetlib/_ext/block_pool.h``.
-``kernel_source_path()`` gives the kernel's source, for the notebook's
-``%%cython`` cell.
+``kernel_source_path()`` gives the kernel's source, to build it apart from
+the package (``kernel=``).
 
 Threads.  OpenMP only supplies the default thread count: ``num_threads=None``
 (the default) asks it at every call (``omp_get_max_threads()``), so
@@ -109,7 +109,7 @@ class CyNet(NumpyNetwork):
 
     ``CyNet(layers, *, params=None, init="torch", seed=None,
     dtype="float32", num_threads=None, kernel=None)``.  ``kernel`` is a
-    module compiled from ``kernel_source_path()`` (notebook 03 builds one
+    module compiled from ``kernel_source_path()`` (a build of one's own, e.g.
     with ``%%cython``); by default the package's ``nnetlib._ext._frontprop``.
     """
 

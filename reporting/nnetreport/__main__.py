@@ -36,11 +36,45 @@ def _layers(text):
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m nnetreport",
-        description="The machinery of nnetlib's report: the benchmark of notebook 06.",
+        description="The machinery of nnetlib's report: the benchmark of notebook 06, "
+        "and the exercises' solutions for the teacher.",
     )
     commands = parser.add_subparsers(dest="command", metavar="command")
     _add_bench_parser(commands)
+    solutions = commands.add_parser(
+        "solutions",
+        help="print the exercises' solutions (for the teacher), checked by their checkers",
+        description="Prints each exercise's solution from nnetreport/exercises/solutions/, "
+        "after running it through the exercise's checker.",
+    )
+    solutions.add_argument("numbers", nargs="*", metavar="N.M", help="only these exercises")
     return parser
+
+
+def solutions_command(numbers):
+    """``python -m nnetreport solutions [N.M ...]``: 0 when every solution printed passes."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from . import exercises
+    from .exercises import solutions
+
+    found = {}
+    for info in pkgutil.iter_modules(solutions.__path__):
+        found.update(importlib.import_module(f"{solutions.__name__}.{info.name}").SOLUTIONS)
+    unknown = [n for n in numbers if n not in found]
+    if unknown:
+        print(f"no exercise {', '.join(unknown)}; there are {', '.join(found)}", file=sys.stderr)
+        return 2
+    ok = True
+    for number in numbers or exercises.all_checks():
+        answer = found[number]
+        shown = inspect.getsource(answer).strip() if callable(answer) else repr(answer)
+        print(f"--- Exercise {number}\n{shown}")
+        exercises.check(number, answer)
+        ok &= exercises.verdict(number, answer).ok
+    return 0 if ok else 1
 
 
 def _add_bench_parser(commands):
@@ -128,6 +162,8 @@ def main(argv=None):
         parser.exit(2, "\nerror: a command is required (for example: bench)\n")
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "solutions":
+        return solutions_command(args.numbers)
     from . import bench
 
     try:

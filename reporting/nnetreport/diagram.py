@@ -197,11 +197,11 @@ def _draw_neurons(ax, layers, pos, k, i, j, l, radius):
             )
         )
         if is_bias:
-            ax.text(x, y, "1", ha="center", va="center", fontsize=8, zorder=4)
+            ax.text(x, y, "1", ha="center", va="center", fontsize=9, zorder=4)
     ys = [y for _, y in pos.values()]
     for m in range(L + 1):
         label = "input" if m == 0 else ("output" if m == L else "hidden")
-        ax.text(m * 1.6, min(ys) - 0.55, f"layer {m}\n({label})", ha="center", va="top", fontsize=8)
+        ax.text(m * 1.6, min(ys) - 0.55, f"layer {m}\n({label})", ha="center", va="top", fontsize=9)
     return ys
 
 
@@ -237,5 +237,5 @@ def _draw_legend(ax):
         )
     )
     ax.legend(
-        handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8
+        handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=9
     )

@@ -91,29 +91,42 @@ def final_figures(net, split):
     return evaluate(net, *_targets(split, net))
 
 
-def run_seeds(make_net, seeds, train_split, test_split, **config):
+def run_seeds(make_net, seeds, train_split, test_split, progress=False, desc=None, **config):
     """Train ``make_net(seed)`` once per seed; a list of run records.
 
     Each record holds the ``history`` and the final ``test_loss``,
     ``test_accuracy``, ``train_loss`` and ``train_accuracy`` measured on the
     whole splits after training (accuracies are None for the autoencoder).
+    ``config`` goes to ``nnetlib.train`` (without its own progress bar).
+    ``progress=True`` shows one bar over the seeds, labelled ``desc``, by
+    nnetlib's rule (``nnetlib._progress``: off under CI or with
+    ``NNETLIB_PROGRESS=0``); it changes nothing else.
     """
+    from nnetlib._progress import progress_bar
+
+    bar = progress_bar(progress, total=len(seeds), desc=desc or "seeds", unit="run", leave=False)
     runs = []
-    for seed in seeds:
-        net = make_net(seed)
-        history = train(net, train_split, test_split, **{"progress": False, **config})
-        train_loss, train_acc = final_figures(net, train_split)
-        runs.append(
-            {
-                "seed": seed,
-                "net": net,
-                "history": history,
-                "train_loss": train_loss,
-                "train_accuracy": train_acc,
-                "test_loss": history.test_loss[-1],
-                "test_accuracy": history.test_accuracy[-1] if history.test_accuracy else None,
-            }
-        )
+    try:
+        for seed in seeds:
+            net = make_net(seed)
+            history = train(net, train_split, test_split, **{**config, "progress": False})
+            train_loss, train_acc = final_figures(net, train_split)
+            runs.append(
+                {
+                    "seed": seed,
+                    "net": net,
+                    "history": history,
+                    "train_loss": train_loss,
+                    "train_accuracy": train_acc,
+                    "test_loss": history.test_loss[-1],
+                    "test_accuracy": history.test_accuracy[-1] if history.test_accuracy else None,
+                }
+            )
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     return runs
 
 

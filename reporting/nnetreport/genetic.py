@@ -403,7 +403,9 @@ def run_ga(layers, x, labels, config, *, seed=None, checkpoints=(), progress=Tru
     ``[1, config.generations]``) keeps a copy of the fittest individual after
     each of them in ``result.checkpoints``; it draws no random numbers, so the
     run is the same bit for bit with or without them, and checkpoint ``g`` is
-    what a run of ``g`` generations returns.  Returns a ``GAResult``.
+    what a run of ``g`` generations returns.  ``progress`` shows a bar over the
+    generations (``False`` or ``NNETLIB_PROGRESS=0`` turns it off; it draws no
+    random numbers either).  Returns a ``GAResult``.
     """
     if not isinstance(config, GAConfig):
         raise TypeError(f"config must be a GAConfig, got {type(config).__name__}")
@@ -426,18 +428,22 @@ def run_ga(layers, x, labels, config, *, seed=None, checkpoints=(), progress=Tru
         config=c,
         seed=seed,
     )
-    bar = progress_bar(
-        progress, total=c.generations, desc="GA", unit="gen", leave=False, mininterval=1.0
-    )
+    own = not hasattr(progress, "update")  # else a bar lent by run_ga_seeds, closed there
+    bar = _generation_bar(progress, c.generations, "GA") if own else progress
     t0 = time.perf_counter()
     try:
         with _blas_limit(blas_threads):
             _evolve(rng, pop, (x, labels, targets), layers, c, marks, result, bar, t0)
     finally:
-        if bar is not None:
+        if own and bar is not None:
             bar.close()
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _generation_bar(progress, total, desc):
+    """A progress bar over generations (None when bars are off); it draws no random numbers."""
+    return progress_bar(progress, total=total, desc=desc, unit="gen", leave=False, mininterval=1.0)
 
 
 def run_ga_seeds(
@@ -453,17 +459,20 @@ def run_ga_seeds(
     blas_threads=1,
 ):
     """``run_ga(layers, x, labels, config, seed=s, ...)`` for each of ``seeds``, as a list
-    of ``GAResult``, with one progress bar over the runs (the library's rule:
-    ``progress=False`` or ``NNETLIB_PROGRESS=0`` turns it off)."""
+    of ``GAResult``, with one progress bar over the generations of all the runs (the
+    library's rule: ``progress=False`` or ``NNETLIB_PROGRESS=0`` turns it off).  The
+    bar draws no random numbers: the runs are the same bit for bit with or without it."""
     seeds = list(seeds)
-    bar = progress_bar(progress, total=len(seeds), desc=desc, unit="run", leave=False)
-    per_run = dict(checkpoints=checkpoints, progress=False, blas_threads=blas_threads)
+    bar = _generation_bar(progress, len(seeds) * config.generations, desc)
+    per_run = dict(
+        checkpoints=checkpoints, progress=False if bar is None else bar, blas_threads=blas_threads
+    )
     runs = []
     try:
-        for s in seeds:
-            runs.append(run_ga(layers, x, labels, config, seed=s, **per_run))
+        for i, s in enumerate(seeds):
             if bar is not None:
-                bar.update(1)
+                bar.set_description(f"{desc} (seed {i + 1}/{len(seeds)})", refresh=False)
+            runs.append(run_ga(layers, x, labels, config, seed=s, **per_run))
     finally:
         if bar is not None:
             bar.close()

@@ -3,8 +3,9 @@
 A notebook's exercise cell calls ``check("4.2", answer)``.  The checker
 accepts every correct answer and, for a wrong one, says what is wrong and
 gives a hint; it never raises on a wrong or missing answer (a student's
-notebook still runs top to bottom).  ``check`` prints one line and returns
-a ``Verdict``.  The checkers live in ``nbXX`` modules, one per notebook,
+notebook still runs top to bottom).  ``check`` prints one line (and returns
+nothing, so the cell shows that line alone); ``verdict`` gives the
+``Verdict``.  The checkers live in ``nbXX`` modules, one per notebook,
 each with ``CHECKS = {"N.M": function}``; a function takes the answer and
 returns ``(ok, message)`` where the message of a wrong answer ends with a
 hint.  Solutions are kept out of the notebooks, in ``solutions/nbXX.py``
@@ -56,7 +57,6 @@ def verdict(number, answer):
 
 
 def check(number, answer):
-    """Check ``answer`` to exercise ``number``: print ✓ or ✗ with what is wrong; a Verdict."""
+    """Check ``answer`` to exercise ``number``: print ✓, or ✗ with what is wrong and a hint."""
     v = verdict(number, answer)
     print(f"Exercise {number}: {'✓' if v.ok else '✗'} {v.message}")
-    return v

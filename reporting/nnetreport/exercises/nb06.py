@@ -1,0 +1,62 @@
+"""Checkers of notebook 06-timing-table's exercise.
+
+6.1  the article's printed cy figure, read per batch of 1000, in seconds per
+     epoch, and divided by its printed PyTorch figure (per epoch) in like units.
+"""
+
+import numpy as np
+
+from nnetreport import article
+
+#: the column of the exercise: the i7-7700HQ at one thread
+COLUMN = article.TIMING_COLUMNS[0]
+
+
+def _printed(version):
+    return article.TIMING_TABLE[version][COLUMN]
+
+
+def _check_epoch(answer):
+    a = np.asarray(answer, dtype=float).ravel()
+    if a.size != 2:
+        return (
+            False,
+            f"{a.size} numbers given. Hint: answer with two, (cy seconds per epoch, cy ÷ tr).",
+        )
+    B, cy, tr = article.BATCHES_PER_EPOCH, _printed("cy"), _printed("tr")
+    epoch, ratio = a
+    right = (B * cy, B * cy / tr)
+    close = lambda x, y: bool(np.isclose(x, y, rtol=2e-3))  # noqa: E731
+    if close(epoch, right[0]) and close(ratio, right[1]):
+        return True, (
+            f"{right[0]:g} s per epoch, {right[1]:,.0f} times PyTorch's epoch: thousands, "
+            f"not the {cy / tr:.0f} the table seems to say."
+        )
+    notes = []
+    if not close(epoch, right[0]):
+        if close(epoch, cy / B):
+            notes.append(
+                f"{epoch:.3g} s is {cy} ÷ {B}: an epoch is longer than a batch, not shorter"
+            )
+        elif close(epoch, cy * 60_000):
+            notes.append(
+                f"{epoch:.3g} s treats {cy} s as the time of one sample, not of a batch of 1000"
+            )
+        else:
+            notes.append(f"{epoch:.4g} s per epoch is not {B} batches of {cy} s")
+    if not close(ratio, right[1]):
+        if close(ratio, cy / tr):
+            notes.append(
+                f"{ratio:.3g} divides the printed figures as they stand, a batch by an epoch"
+            )
+        elif close(ratio, epoch / tr) or close(ratio, cy / (tr / B)):
+            notes.append(f"the ratio {ratio:.4g} follows from a wrong epoch time")
+        else:
+            notes.append(f"the ratio {ratio:.4g} is not cy's epoch ÷ tr's epoch")
+    return False, "; ".join(notes) + (
+        f". Hint: an epoch is {B} batches of 1000, so cy's epoch is {B} × {cy} s; "
+        f"tr's {tr} s is already an epoch."
+    )
+
+
+CHECKS = {"6.1": _check_epoch}
