@@ -282,6 +282,7 @@ class BenchSettings:
     impls: tuple | str | None = None  # a subset of IMPLS (or "np,cy"); None: all
     memory: bool = True  # probe the peak RSS in subprocesses
     train: bool = True  # also time nnetlib.train on the same rows (the user's path)
+    settle: float = 0.3  # seconds of pause before each timed run (timing.SETTLE_S)
     progress: bool = True
     contend: int = 0  # busy processes run beside the whole benchmark
 
@@ -299,6 +300,12 @@ class BenchSettings:
             raise ValueError(f"batch_size must be at most {EPOCH_SAMPLES}, got {batch_size}")
         if self.data not in ("auto", "random"):
             raise ValueError(f"data must be 'auto' or 'random', got {self.data!r}")
+        if (
+            isinstance(self.settle, bool)
+            or not isinstance(self.settle, (int, float))
+            or not 0 <= self.settle <= 10
+        ):
+            raise ValueError(f"settle must be seconds in [0, 10], got {self.settle!r}")
         return {
             "quick": quick,
             "repeats": _default(

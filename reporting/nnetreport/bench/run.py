@@ -147,7 +147,9 @@ def _runners(run, net_skip, layers, x, t, labels, s, table, samples):
         try:
             net = P.make_net(impl, layers, params, s.dtype, threads)
             y = labels if t is not x else x  # what a user passes train: labels, or (x, x)
-            runners[impl] = Runner(impl, net, x, t, s.batch_size, s.batches, samples, threads, y=y)
+            runners[impl] = Runner(
+                impl, net, x, t, s.batch_size, s.batches, samples, threads, y=y, settle=s.settle
+            )
         except Exception as exc:
             net_skip[impl] = f"could not be built: {type(exc).__name__}: {exc}"
     return runners

@@ -35,8 +35,11 @@ def thread_limit(n):
 class Runner:
     """Times one implementation on one net."""
 
-    def __init__(self, impl, net, x, t, batch_size, batches, py_samples, threads, y=None):
+    def __init__(
+        self, impl, net, x, t, batch_size, batches, py_samples, threads, y=None, settle=SETTLE_S
+    ):
         self.impl, self.net, self.x, self.t = impl, net, x, t
+        self.settle = settle  # seconds of pause before a timed run
         self.y = t if y is None else y  # what a user hands ``train``: labels, or the targets
         self.batch_size, self.batches, self.py_samples, self.threads = (
             batch_size,
@@ -104,7 +107,7 @@ class Runner:
             if self.impl == "gpu":
                 return self._gpu_epoch()
             self._steps([0])  # warm-up
-            time.sleep(SETTLE_S)  # let other pools' spinning workers sleep
+            time.sleep(self.settle)  # let other pools' spinning workers sleep
             start = time.perf_counter()
             self._steps(range(1, self.batches + 1))
             return time.perf_counter() - start
@@ -122,7 +125,7 @@ class Runner:
         n, _ = self.unit
         x, y = self.x[:n], self.y[:n]
         with thread_limit(self.threads):
-            time.sleep(SETTLE_S)
+            time.sleep(self.settle)
             start = time.perf_counter()
             train(self.net, (x, y), epochs=1, batch_size=self.batch_size, lr=LR,
                   momentum=MOMENTUM, progress=False)  # fmt: skip
