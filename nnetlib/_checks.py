@@ -147,6 +147,13 @@ def check_same_samples(x, t):
     return x, t
 
 
+def check_count(value, name):
+    """``int(value)`` for an integer >= 0, such as a number of epochs (bools refused)."""
+    if not _int_at_least(value, 0):
+        raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+    return int(value)
+
+
 def check_positive_int(value, name, none_ok=False):
     """``int(value)`` for an integer >= 1 (bools refused); None too if ``none_ok``."""
     if none_ok and value is None:

@@ -35,7 +35,7 @@ import time
 
 import numpy as np
 
-from ._checks import check_array, check_positive_int, warn_if_unscaled
+from ._checks import check_array, check_count, check_positive_int, warn_if_unscaled
 from ._progress import progress_bar
 from .data import _batch_rows, _checked_batches, _one_hot
 
@@ -293,8 +293,7 @@ def train(
     before each step), test loss, test accuracy (classifiers) and seconds
     of training (evaluation excluded).
     """
-    epochs = 0 if epochs == 0 and not isinstance(epochs, bool) else epochs
-    epochs = epochs and check_positive_int(epochs, "epochs")
+    epochs = check_count(epochs, "epochs")
     if batch_size is None:
         batch_size = net.optimizer.default_batch_size
     batch_size = check_positive_int(batch_size, "batch_size")

@@ -575,3 +575,14 @@ def test_unscaled_warning_on_a_sample_of_rows():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warn_if_unscaled(np.zeros((3 * UNSCALED_SAMPLE_ROWS, 4)), "x", sample=True)
+
+
+@pytest.mark.parametrize("bad", [-1, 0.0, 1.5, True, "2"])
+def test_train_refuses_an_epoch_count_that_is_not_a_count(bad):
+    x = np.random.default_rng(0).random((4, 3)).astype("float32")
+    net = nnetlib.NpNet([3, 2, 2], seed=0)
+    before = net.params
+    with pytest.raises(ValueError, match="epochs must be an int >= 0"):
+        nnetlib.train(net, (x, np.array([0, 1, 0, 1])), epochs=bad, progress=False)
+    assert np.array_equal(net.params, before)
+    assert nnetlib.train(net, (x, np.array([0, 1, 0, 1])), epochs=0, progress=False).epoch == []
