@@ -46,15 +46,22 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
-    parser = build_parser()
+def parse_command(parser, argv, example):
+    """The parsed ``argv`` of a parser with subcommands; exit 2 (usage) when no
+    command is given (``example`` names one) or an argument is unknown."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args, rest = parser.parse_known_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
-        parser.exit(2, "\nerror: a command is required (for example: data)\n")
+        parser.exit(2, f"\nerror: a command is required (for example: {example})\n")
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    return args
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parse_command(parser, argv, "data")
     if args.command == "data":
         return data_command(no_download=args.no_download)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover

@@ -309,7 +309,7 @@ def train(
     if not scan and start_epoch >= epochs:  # no epoch will read the data: check it here
         _prepare(data, "data", net)
     if hasattr(net, "run_epoch"):  # a net that trains whole epochs on its device gets the data once
-        x, targets = net.to_device(x, targets)
+        x, targets = net.to_device(x, targets, checked=True)
     n_batches = -(-x.shape[0] // batch_size)
     bar = progress_bar(
         progress,

@@ -277,11 +277,15 @@ class GpuNet(Network):
             raise ValueError(f"graph=True needs a CUDA device, this net is on {str(self.device)!r}")
         return bool(graph)
 
-    def to_device(self, x, t):
+    def to_device(self, x, t, checked=False):
         """``(x, t)`` checked once and held on ``device`` as the net's dtype, for
-        ``run_epoch`` (``train`` calls it once); a CUDA graph reads them in place."""
+        ``run_epoch``; a CUDA graph reads them in place.  ``checked=True``: NumPy
+        arrays of the net's dtype already checked (``train`` checks them), only moved."""
         with torch.no_grad():
-            self._held = self._as_batch(x, t)
+            if checked:
+                self._held = tuple(_from_numpy(a).to(self.device).contiguous() for a in (x, t))
+            else:
+                self._held = self._as_batch(x, t)
         return self._held
 
     def run_epoch(self, x, t, batch_size, lr, momentum, order=None, graph=None):

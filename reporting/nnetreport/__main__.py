@@ -154,14 +154,10 @@ def _add_bench_parser(commands):
 
 
 def main(argv=None):
+    from nnetlib.__main__ import parse_command
+
     parser = build_parser()
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args, rest = parser.parse_known_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        parser.exit(2, "\nerror: a command is required (for example: bench)\n")
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args = parse_command(parser, argv, "bench")
     if args.command == "solutions":
         return solutions_command(args.numbers)
     from . import bench

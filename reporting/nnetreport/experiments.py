@@ -98,7 +98,7 @@ def run_seeds(make_net, seeds, train_split, test_split, progress=False, desc=Non
     ``test_accuracy``, ``train_loss`` and ``train_accuracy`` measured on the
     whole splits after training (accuracies are None for the autoencoder).
     ``config`` goes to ``nnetlib.train`` (without its own progress bar).
-    ``progress=True`` shows one bar over the seeds, labelled ``desc``, by
+    ``progress=True`` shows one bar over the runs (one per seed), labelled ``desc``, by
     nnetlib's rule (``nnetlib._progress``: off under CI or with
     ``NNETLIB_PROGRESS=0``); it changes nothing else.
     """
