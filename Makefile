@@ -121,14 +121,19 @@ endif
 #                       notebooks/results/*.json), one page per notebook,
 #                       MathJax inside report/mathjax (offline; zip and go).
 #                       With QUICK=1: from report/quick/ into report/quick/.
+#                       Both: the Spanish edition (notebooks/es, or report/quick/es)
+#                       is rebuilt from the executed English notebooks and
+#                       notebooks/es/translations, and its pages go to es/.
 ifneq ($(filter-out 0 false no off,$(strip $(QUICK))),)
 REPORT_DIR = report/quick
 EXEC_FLAGS = --quick --out $(REPORT_DIR)
 HTML_FLAGS = --quick --notebooks $(REPORT_DIR) --results $(REPORT_DIR)/results --out $(REPORT_DIR)
+SPANISH_FLAGS = --notebooks $(REPORT_DIR) --translations notebooks/es/translations
 else
 REPORT_DIR = report
 EXEC_FLAGS =
 HTML_FLAGS = --notebooks notebooks --results notebooks/results --out $(REPORT_DIR)
+SPANISH_FLAGS = --notebooks notebooks
 endif
 
 report: $(STAMP) data
@@ -137,12 +142,13 @@ ifeq ($(NOTEBOOKS),)
 else
 	NNETLIB_PROGRESS=$${NNETLIB_PROGRESS:-0} $(NB_ENV) $(BIN)/python -m nnetreport.site \
 	    execute $(EXEC_FLAGS) --timeout $(CELL_TIMEOUT) $(NOTEBOOKS)
+	$(BIN)/python -m nnetreport translate $(SPANISH_FLAGS)
 	@$(MAKE) --no-print-directory html
 endif
 
 html: $(STAMP)
 	$(BIN)/python -m nnetreport.site build $(HTML_FLAGS)
-	@echo "report: $(CURDIR)/$(REPORT_DIR)/index.html"
+	@echo "report: $(CURDIR)/$(REPORT_DIR)/index.html (en español: $(REPORT_DIR)/es/index.html)"
 
 # ---------------------------------------------------------------- misc
 

@@ -50,6 +50,29 @@ def test_no_answer_yet_is_not_an_error(number):
     assert not v.ok and "no answer yet" in v.message
 
 
+@pytest.mark.parametrize("number", NUMBERS)
+def test_every_verdict_is_said_in_spanish_too(number, capsys):
+    from nnetreport.translation import looks_english
+
+    right, wrong = (
+        exercises.verdict(number, SOLUTIONS[number]),
+        exercises.verdict(number, WRONG[number]),
+    )
+    for v in (right, wrong, exercises.verdict(number, None)):
+        assert v.message_es and not looks_english(v.message_es), v.message_es
+    assert "Pista:" in wrong.message_es and "Pista:" not in right.message_es
+    exercises.check(number, WRONG[number])
+    english, spanish = capsys.readouterr().out.splitlines()
+    assert english == wrong.line("en") and spanish == f"Ejercicio {number}: ✗ {wrong.message_es}"
+    exercises.check(number, SOLUTIONS[number], lang="es")
+    assert capsys.readouterr().out == f"Ejercicio {number}: ✓ {right.message_es}\n"
+
+
+def test_check_takes_english_spanish_or_both():
+    with pytest.raises(ValueError, match="lang must be one of en, es"):
+        exercises.check("1.1", None, lang="fr")
+
+
 def test_an_unknown_exercise_is_a_clear_error():
     with pytest.raises(KeyError, match="no exercise"):
         exercises.check("99.9", 1)

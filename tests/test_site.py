@@ -65,6 +65,16 @@ def _pages(site):
     return [p.stem for p in notebook_paths(NOTEBOOKS)]
 
 
+def _spanish_pages():
+    return [p.stem for p in notebook_paths(NOTEBOOKS / "es")]
+
+
+def _every_page(site):
+    """Every HTML page of both editions, as paths relative to the site."""
+    english = ["index.html"] + [f"{s}.html" for s in _pages(site)]
+    return english + [f"es/{name}" for name in english]
+
+
 # ---------------------------------------------------------------- static checks
 
 
@@ -79,11 +89,14 @@ def test_landing_page_lists_every_notebook_with_its_title(site):
 
 
 def test_site_loads_nothing_from_the_network(site):
-    for page in site.glob("*.html"):
+    pages = list(site.glob("*.html")) + list(site.glob("es/*.html"))
+    assert len(pages) == 2 * (len(_pages(site)) + 1)
+    for page in pages:
         html = page.read_text()
         remote = re.findall(r'<(?:script|link|img|iframe)[^>]+(?:src|href)="(https?:[^"]+)"', html)
         assert not remote, f"{page.name} loads {remote[:3]}"
-        assert 'src="mathjax/MathJax.js' in html, f"{page.name} has no local MathJax"
+        up = "../" if page.parent.name == "es" else ""
+        assert f'src="{up}mathjax/MathJax.js' in html, f"{page.name} has no local MathJax"
     assert (site / "mathjax" / "MathJax.js").is_file()
 
 
@@ -97,6 +110,51 @@ def test_every_notebook_page_links_previous_contents_next(site):
             assert sum('rel="prev"' in t and f'href="{stems[k - 1]}.html"' in t for t in tags) == 2
         if k + 1 < len(stems):
             assert sum('rel="next"' in t and f'href="{stems[k + 1]}.html"' in t for t in tags) == 2
+
+
+def _switches(html):
+    """``(hreflang, href, text)`` of each language link of a page (top and bottom)."""
+    found = []
+    for tag, text in re.findall(r'(<a [^>]*class="nn-lang"[^>]*>)([^<]*)</a>', html):
+        attrs = dict(re.findall(r'(\w+)="([^"]*)"', tag))
+        found.append((attrs["hreflang"], attrs["href"], text))
+    return found
+
+
+def test_every_page_links_to_the_same_page_in_the_other_edition(site):
+    assert _spanish_pages() == _pages(site)
+    for name in ["index.html"] + [f"{s}.html" for s in _pages(site)]:
+        english, spanish = (site / name).read_text(), (site / "es" / name).read_text()
+        assert _switches(english) == [("es", f"es/{name}", "Español")] * (
+            1 if name == "index.html" else 2
+        )
+        assert _switches(spanish) == [("en", f"../{name}", "English")] * (
+            1 if name == "index.html" else 2
+        )
+        assert '<html lang="es"' in spanish and '<html lang="es"' not in english
+
+
+def test_the_spanish_landing_page_lists_every_spanish_notebook(site):
+    index = (site / "es" / "index.html").read_text().replace("&amp;", "&")
+    assert "De qué trata este informe" in index and "Implementación Red Feedforward" in index
+    titles = 0
+    for path in notebook_paths(NOTEBOOKS / "es"):
+        page, english = read_page(path), read_page(NOTEBOOKS / path.name)
+        assert f'href="{page.html_name}">{page.title}</a>' in index
+        assert page.summary_md and page.summary_md != english.summary_md, path.name
+        titles += page.title != english.title
+    assert titles >= len(_pages(site)) - 1  # "03 · Python, NumPy, Cython" reads the same
+    assert 'href="../site.css"' in index and re.search(r"Generado el \d{4}-\d\d-\d\d", index)
+
+
+def test_a_site_without_the_spanish_notebooks_has_no_switch(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    path = notebook_paths(NOTEBOOKS)[0]
+    (folder / path.name).write_bytes(path.read_bytes())
+    build.build_site(tmp_path / "out", notebooks=folder, log=lambda *a: None)
+    html = (tmp_path / "out" / f"{path.stem}.html").read_text()
+    assert "nn-lang" not in html and not (tmp_path / "out" / "es").exists()
 
 
 def test_missing_results_read_not_yet_computed(tmp_path):
@@ -274,7 +332,7 @@ def _local_targets(page, report):
         if parts.scheme != "file" or not target.is_file():
             problems.append(f"{page}: broken link {url}")
         elif parts.fragment and target.suffix == ".html":
-            anchors.append((page, target.name, parts.fragment))
+            anchors.append((page, target.as_posix(), parts.fragment))
     return problems, anchors
 
 
@@ -294,7 +352,9 @@ def _check_page(name, browser):
     assert report["errors"] == 0, f"{name}: {report['errors']} MathJax errors"
     assert not report["bad_fonts"], f"{name}: fonts failed {report['bad_fonts']}"
     assert not report["broken_images"], f"{name}: figures not loaded {report['broken_images']}"
-    assert "Contents" in report["nav"] or name == "index.html", f"{name}: no navigation"
+    assert {"Contents", "Índice"} & set(report["nav"]) or name.endswith("index.html"), (
+        f"{name}: no navigation"
+    )
     return report
 
 
@@ -303,10 +363,10 @@ def test_site_in_headless_chromium(site, tmp_path):
     require_chromium()
     ids, problems, anchors, typeset, images = {}, [], [], 0, 0
     with Browser(tmp_path / "profile", timeout=45) as browser:
-        for name in ["index.html"] + [f"{s}.html" for s in _pages(site)]:
+        for name in _every_page(site):
             browser.goto((site / name).as_uri())
             report = _check_page(name, browser)
-            ids[name] = set(report["ids"])
+            ids[(site / name).as_posix()] = set(report["ids"])
             typeset, images = typeset + report["typeset"], images + report["images"]
             missing, links = _local_targets(name, report)
             problems, anchors = problems + missing, anchors + links

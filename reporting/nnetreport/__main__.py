@@ -1,4 +1,5 @@
-"""``python -m nnetreport bench``: the report's benchmark (notebook 06's timing table)."""
+"""``python -m nnetreport bench``: the report's benchmark (notebook 06's timing table);
+``solutions``: the exercises' solutions; ``translate``: the Spanish notebooks."""
 
 import argparse
 import sys
@@ -48,7 +49,37 @@ def build_parser():
         "after running it through the exercise's checker.",
     )
     solutions.add_argument("numbers", nargs="*", metavar="N.M", help="only these exercises")
+    translate = commands.add_parser(
+        "translate",
+        help="build the Spanish notebooks (notebooks/es) from the English ones and the translations",
+        description="Writes NOTEBOOKS/es/*.ipynb: each English notebook's code cells and outputs, "
+        "with its prose from TRANSLATIONS/<stem>.md. Refuses a missing, stale or untranslated "
+        "cell, naming it.",
+    )
+    translate.add_argument("--notebooks", default="notebooks", help="default: notebooks")
+    translate.add_argument(
+        "--translations", default=None, help="default: NOTEBOOKS/es/translations"
+    )
+    translate.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if notebooks/es is out of date"
+    )
     return parser
+
+
+def translate_command(args):
+    """``python -m nnetreport translate``: 0 when the Spanish notebooks are (now) up to date."""
+    from . import translation
+
+    try:
+        found = translation.build(args.notebooks, args.translations, check_only=args.check)
+    except FileNotFoundError as exc:
+        print(f"python -m nnetreport translate: error: {exc}", file=sys.stderr)
+        return 2
+    for line in found:
+        print(line, file=sys.stderr)
+    if not found and not args.check:
+        print(f"Spanish notebooks written to {args.notebooks}/{translation.LANG}/")
+    return 1 if found else 0
 
 
 def solutions_command(numbers):
@@ -160,6 +191,8 @@ def main(argv=None):
     args = parse_command(parser, argv, "bench")
     if args.command == "solutions":
         return solutions_command(args.numbers)
+    if args.command == "translate":
+        return translate_command(args)
     from . import bench
 
     try:

@@ -3,14 +3,16 @@
 A notebook's exercise cell calls ``check("4.2", answer)``.  The checker
 accepts every correct answer and, for a wrong one, says what is wrong and
 gives a hint; it never raises on a wrong or missing answer (a student's
-notebook still runs top to bottom).  ``check`` prints one line (and returns
-nothing, so the cell shows that line alone); ``verdict`` gives the
-``Verdict``.  The checkers live in ``nbXX`` modules, one per notebook,
-each with ``CHECKS = {"N.M": function}``; a function takes the answer and
-returns ``(ok, message)`` where the message of a wrong answer ends with a
-hint.  Solutions are kept out of the notebooks, in ``solutions/nbXX.py``
-(``SOLUTIONS`` and ``WRONG``, a plausible wrong answer per exercise), for
-the teacher and for ``tests/test_exercises.py``.
+notebook still runs top to bottom).  ``check`` prints its verdict in English
+and in Spanish, a line each (the notebooks of both editions share the code
+cell), and returns nothing, so the cell shows those lines alone;
+``verdict`` gives the ``Verdict``.  The checkers live in ``nbXX`` modules,
+one per notebook, each with ``CHECKS = {"N.M": function}``; a function
+takes the answer and returns ``(ok, say(english, spanish))`` where the
+message of a wrong answer holds a hint ("Hint:", "Pista:").  Solutions are
+kept out of the notebooks, in ``solutions/nbXX.py`` (``SOLUTIONS`` and
+``WRONG``, a plausible wrong answer per exercise), for the teacher and for
+``tests/test_exercises.py``.
 """
 
 import dataclasses
@@ -21,16 +23,39 @@ import pkgutil
 NO_ANSWER = None
 
 
+#: the languages ``check`` can print, and the word before the exercise number in each
+HEADINGS = {"en": "Exercise", "es": "Ejercicio"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Said:
+    """A checker's message in English and in Spanish."""
+
+    en: str
+    es: str
+
+
+def say(en, es):
+    """A checker's message, ``en`` in English and ``es`` in Spanish."""
+    return Said(en, es)
+
+
 @dataclasses.dataclass(frozen=True)
 class Verdict:
-    """The outcome of one check: right or not, and the line printed."""
+    """The outcome of one check: right or not, and what is said, in English and in Spanish."""
 
     number: str
     ok: bool
     message: str
+    message_es: str = ""
 
     def __bool__(self):
         return self.ok
+
+    def line(self, lang="en"):
+        """The line ``check`` prints in ``lang`` ("en" or "es")."""
+        text = self.message_es if lang == "es" else self.message
+        return f"{HEADINGS[lang]} {self.number}: {'✓' if self.ok else '✗'} {text}"
 
 
 def all_checks():
@@ -48,15 +73,36 @@ def verdict(number, answer):
     if number not in checks:
         raise KeyError(f"no exercise {number!r}; there are {', '.join(checks)}")
     if answer is NO_ANSWER:
-        return Verdict(number, False, "no answer yet: replace None with yours and run the cell")
-    try:
-        ok, message = checks[number](answer)
-    except Exception as exc:  # a malformed answer is a wrong answer, said plainly
-        ok, message = False, f"this answer could not be checked ({type(exc).__name__}: {exc})"
-    return Verdict(number, bool(ok), message)
+        ok, message = (
+            False,
+            say(
+                "no answer yet: replace None with yours and run the cell",
+                "todavía no hay respuesta: reemplazá None por la tuya y ejecutá la celda",
+            ),
+        )
+    else:
+        try:
+            ok, message = checks[number](answer)
+        except Exception as exc:  # a malformed answer is a wrong answer, said plainly
+            why = f"{type(exc).__name__}: {exc}"
+            ok, message = (
+                False,
+                say(
+                    f"this answer could not be checked ({why})",
+                    f"esta respuesta no se pudo verificar ({why})",
+                ),
+            )
+    if isinstance(message, Said):
+        return Verdict(number, bool(ok), message.en, message.es)
+    return Verdict(number, bool(ok), str(message))
 
 
-def check(number, answer):
-    """Check ``answer`` to exercise ``number``: print ✓, or ✗ with what is wrong and a hint."""
+def check(number, answer, lang=None):
+    """Check ``answer`` to exercise ``number``: print ✓, or ✗ with what is wrong and a hint,
+    in English and in Spanish (``lang="en"`` or ``"es"``: in that language only)."""
+    if lang is not None and lang not in HEADINGS:
+        raise ValueError(f"lang must be one of {', '.join(HEADINGS)} or None, got {lang!r}")
     v = verdict(number, answer)
-    print(f"Exercise {number}: {'✓' if v.ok else '✗'} {v.message}")
+    for code in HEADINGS if lang is None else (lang,):
+        if code == "en" or v.message_es:
+            print(v.line(code))

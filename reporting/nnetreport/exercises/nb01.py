@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import diagram
 from ..widgets import forward_activations
+from . import say
 
 # -- 1.1 · ∂a/∂w by hand -------------------------------------------------------
 
@@ -52,42 +53,55 @@ def check_11(answer):
     value = float(answer)
     true = p["true"]
     if abs(value - true) <= 1e-9:
-        return True, (
+        return True, say(
             f"∂a²₀/∂w⁰₁₀ = {true:.10f}, the shortcut case k = l − 2 of eq. (2): "
-            "g'(h²₀) · w¹₀₀ · g'(h¹₀) · a⁰₁ (PyNet.dadw agrees)."
+            "g'(h²₀) · w¹₀₀ · g'(h¹₀) · a⁰₁ (PyNet.dadw agrees).",
+            f"∂a²₀/∂w⁰₁₀ = {true:.10f}, el caso atajo k = l − 2 de la ec. (2): "
+            "g'(h²₀) · w¹₀₀ · g'(h¹₀) · a⁰₁ (PyNet.dadw coincide).",
         )
     # the usual slips, each recognised by its value
-    slips = {
-        "the outer factor g'(h²₀)": p["w1_jq"] * p["g1"] * p["a0_i"],
-        "the inner factor g'(h¹₀)": p["g2"] * p["w1_jq"] * p["a0_i"],
-        "the weight w¹₀₀ on the path": p["g2"] * p["g1"] * p["a0_i"],
-    }
-    for missing, v in slips.items():
+    slips = (  # (what is missing, in English and in Spanish; the value without it)
+        ("the outer factor g'(h²₀)", "el factor externo g'(h²₀)", p["w1_jq"] * p["g1"] * p["a0_i"]),
+        ("the inner factor g'(h¹₀)", "el factor interno g'(h¹₀)", p["g2"] * p["w1_jq"] * p["a0_i"]),
+        ("the weight w¹₀₀ on the path", "el peso w¹₀₀ del camino", p["g2"] * p["g1"] * p["a0_i"]),
+    )
+    for missing, missing_es, v in slips:
         if abs(value - v) <= 1e-6 * abs(v):
-            return False, (
+            return False, say(
                 f"{value:.6g} leaves out {missing}. Hint: the case k = l − 2 of eq. (2) has four "
-                "factors, g'(h²₀) · w¹₀₀ · g'(h¹₀) · a⁰₁, one g' per layer the path crosses."
+                "factors, g'(h²₀) · w¹₀₀ · g'(h¹₀) · a⁰₁, one g' per layer the path crosses.",
+                f"{value:.6g} deja afuera {missing_es}. Pista: el caso k = l − 2 de la ec. (2) tiene "
+                "cuatro factores, g'(h²₀) · w¹₀₀ · g'(h¹₀) · a⁰₁, una g' por cada capa que cruza el camino.",
             )
     if abs(value - p["g1"] * p["a0_i"]) <= 1e-6 * p["g1"] * p["a0_i"]:
-        return False, (
+        return False, say(
             f"{value:.6g} is ∂a¹₀/∂w⁰₁₀, the direct case one layer short of the output. "
-            "Hint: go on to layer 2, which multiplies by w¹₀₀ and g'(h²₀)."
+            "Hint: go on to layer 2, which multiplies by w¹₀₀ and g'(h²₀).",
+            f"{value:.6g} es ∂a¹₀/∂w⁰₁₀, el caso directo, que se queda a una capa de la salida. "
+            "Pista: seguí hasta la capa 2, que multiplica por w¹₀₀ y g'(h²₀).",
         )
     with_a = p["a2_q"] * p["w1_jq"] * p["a1_j"] * p["a0_i"]
     if abs(value - with_a) <= 1e-6 * abs(with_a):
-        return False, (
+        return False, say(
             f"{value:.6g} uses the activations g(h) where eq. (2) has the slopes g'(h). "
-            "Hint: for the sigmoid g'(h) = a (1 − a), with a = g(h)."
+            "Hint: for the sigmoid g'(h) = a (1 − a), with a = g(h).",
+            f"{value:.6g} usa las activaciones g(h) donde la ec. (2) tiene las pendientes g'(h). "
+            "Pista: para la sigmoide, g'(h) = a (1 − a), con a = g(h).",
         )
     if abs(value - true) <= 1e-4 * abs(true):
-        return False, (
+        return False, say(
             f"{value:.6g} is close (within {abs(value / true - 1):.0e} relative) but not to 1e-9. "
-            "Hint: keep full precision: compute with NumPy instead of rounded hand values."
+            "Hint: keep full precision: compute with NumPy instead of rounded hand values.",
+            f"{value:.6g} está cerca (a {abs(value / true - 1):.0e} en términos relativos), pero no a 1e-9. "
+            "Pista: conservá toda la precisión: calculá con NumPy en lugar de usar valores redondeados a mano.",
         )
-    return False, (
+    return False, say(
         f"{value:.6g} is not ∂a²₀/∂w⁰₁₀. Hint: the weight lies two layers before the output "
         "(k = l − 2): g'(h²₀) · w¹₀₀ · g'(h¹₀) · a⁰₁, with h¹ = a⁰ W⁰ (bias row included), "
-        "a = g(h) and g'(h) = a (1 − a)."
+        "a = g(h) and g'(h) = a (1 − a).",
+        f"{value:.6g} no es ∂a²₀/∂w⁰₁₀. Pista: el peso está dos capas antes de la salida "
+        "(k = l − 2): g'(h²₀) · w¹₀₀ · g'(h¹₀) · a⁰₁, con h¹ = a⁰ W⁰ (fila de bias incluida), "
+        "a = g(h) y g'(h) = a (1 − a).",
     )
 
 
@@ -133,6 +147,18 @@ HINTS_12 = {
     "recursive": "k < l − 2: the sum over the previous layer (i = n_k, the bias of layer k, is only where w starts)",
 }
 
+#: HINTS_12 in Spanish
+HINTS_12_ES = {
+    "l0": "l = 0: las entradas no dependen de ningún peso",
+    "bias": "q = n_l es la neurona de bias de la capa l, fija en 1",
+    "k_ge_l": "k ≥ l: el peso está en la capa de a^l_q o después",
+    "j_ne_q": "k = l − 1 pero j ≠ q: el peso alimenta a otra neurona de la capa l",
+    "direct": "k = l − 1 y j = q: el peso alimenta a la misma a^l_q "
+    "(i = n_k, el bias, es un origen como cualquier otro)",
+    "shortcut": "k = l − 2: la suma de la ec. (2) con un solo término (r = j); también se acepta 'recursive'",
+    "recursive": "k < l − 2: la suma sobre la capa anterior (i = n_k, el bias de la capa k, es solo el origen de w)",
+}
+
 
 def _word(answer):
     return "".join(ch for ch in str(answer).lower() if ch.isalnum())
@@ -146,23 +172,41 @@ def check_12(answer):
     if len(answer) != n:
         return (
             False,
-            f"give {n} answers, one per tuple, in order; got {len(answer)}. Hint: a list of {n} strings.",
+            say(
+                f"give {n} answers, one per tuple, in order; got {len(answer)}. Hint: a list of {n} strings.",
+                f"escribí {n} respuestas, una por tupla, en orden; hay {len(answer)}. "
+                f"Pista: una lista de {n} strings.",
+            ),
         )
-    wrong = []  # (tuple, what is wrong)
+    wrong = []  # (tuple, what is wrong, in English, in Spanish)
     for t, given in zip(EX12_TUPLES, answer):
         case = diagram.dadw_case(EX12_LAYERS, *t)
         word = _word(given)
         if word not in SYNONYMS:
-            wrong.append((t, f"{given!r} is not a case name (use zero, direct or recursive)"))
+            wrong.append(
+                (
+                    t,
+                    f"{given!r} is not a case name (use zero, direct or recursive)",
+                    f"{given!r} no es el nombre de un caso (usá zero, direct o recursive)",
+                )
+            )
         elif case not in SYNONYMS[word]:
-            wrong.append((t, f"not {given!r}"))
+            wrong.append((t, f"not {given!r}", f"no es {given!r}"))
     if not wrong:
         cases = [diagram.dadw_case(EX12_LAYERS, *t) for t in EX12_TUPLES]
-        return True, "the cases are " + ", ".join(cases) + " (nnetreport.diagram.dadw_case)."
+        return True, say(
+            "the cases are " + ", ".join(cases) + " (nnetreport.diagram.dadw_case).",
+            "los casos son " + ", ".join(cases) + " (nnetreport.diagram.dadw_case).",
+        )
     first = wrong[0][0]
-    hint = HINTS_12[diagram.dadw_case(EX12_LAYERS, *first)]
-    said = "; ".join(f"{t}: {what}" for t, what in wrong)
-    return False, f"{len(wrong)} of {n} wrong: {said}. Hint for (l, q, k, i, j) = {first}: {hint}."
+    case = diagram.dadw_case(EX12_LAYERS, *first)
+    hint, hint_es = HINTS_12[case], HINTS_12_ES[case]
+    said = "; ".join(f"{t}: {what}" for t, what, _ in wrong)
+    said_es = "; ".join(f"{t}: {what}" for t, _, what in wrong)
+    return False, say(
+        f"{len(wrong)} of {n} wrong: {said}. Hint for (l, q, k, i, j) = {first}: {hint}.",
+        f"{len(wrong)} de {n} incorrectas: {said_es}. Pista: para (l, q, k, i, j) = {first}, {hint_es}.",
+    )
 
 
 # -- 1.3 · the shape of a DADW matrix --------------------------------------------
@@ -191,32 +235,50 @@ def check_13(answer):
     try:
         shape = tuple(int(v) for v in answer)
     except TypeError:
-        return False, "give the shape as a tuple of ints, e.g. (2, 3, 4). Hint: one int per axis."
+        return False, say(
+            "give the shape as a tuple of ints, e.g. (2, 3, 4). Hint: one int per axis.",
+            "escribí la forma como una tupla de ints, p. ej. (2, 3, 4). Pista: un int por eje.",
+        )
     true = ex13_shape()
     B, rows, cols = true
     if shape == true:
-        return True, (
+        return True, say(
             f"DADW(3, 4, 0) has shape {true}: one ({rows}, {cols}) matrix per sample, laid out "
-            "as weights[0] (its last row is the bias); the shape does not depend on l and q."
+            "as weights[0] (its last row is the bias); the shape does not depend on l and q.",
+            f"DADW(3, 4, 0) tiene forma {true}: una matriz de ({rows}, {cols}) por muestra, dispuesta "
+            "como weights[0] (su última fila es el bias); la forma no depende de l ni de q.",
         )
     if shape == (B, rows - 1, cols):
         return (
             False,
-            f"{shape} leaves out a row. Hint: the bias row: weights[k] has n_k + 1 rows, i = n_k being the bias.",
+            say(
+                f"{shape} leaves out a row. Hint: the bias row: weights[k] has n_k + 1 rows, i = n_k being the bias.",
+                f"{shape} deja afuera una fila. Pista: la fila de bias: weights[k] tiene n_k + 1 filas, "
+                "y la i = n_k es el bias.",
+            ),
         )
     if shape == (B, cols, rows) or shape == (B, cols, rows - 1):
-        return False, (
+        return False, say(
             f"{shape} has the weight axes swapped. Hint: DADW[b, i, j] is laid out as weights[k], "
-            "rows i from layer k (bias row included), columns j in layer k + 1."
+            "rows i from layer k (bias row included), columns j in layer k + 1.",
+            f"{shape} tiene intercambiados los ejes de los pesos. Pista: DADW[b, i, j] está dispuesto "
+            "como weights[k]: filas i de la capa k (fila de bias incluida), columnas j de la capa k + 1.",
         )
     if shape in ((rows, cols), (rows - 1, cols)):
         return (
             False,
-            f"{shape} has no batch axis. Hint: DADW holds one matrix per sample b, first axis, and mind the bias row.",
+            say(
+                f"{shape} has no batch axis. Hint: DADW holds one matrix per sample b, first axis, "
+                "and mind the bias row.",
+                f"{shape} no tiene eje de batch. Pista: DADW guarda una matriz por muestra b, en el primer "
+                "eje; y fijate en la fila de bias.",
+            ),
         )
-    return False, (
+    return False, say(
         f"{shape} is not the shape. Hint: DADW(l, q, k)[b, i, j] = ∂a^l_q/∂w^k_ij for sample b: "
-        "the batch, then the rows of weights[k] (bias row included), then its columns."
+        "the batch, then the rows of weights[k] (bias row included), then its columns.",
+        f"{shape} no es la forma. Pista: DADW(l, q, k)[b, i, j] = ∂a^l_q/∂w^k_ij para la muestra b: "
+        "primero el batch, después las filas de weights[k] (fila de bias incluida), después sus columnas.",
     )
 
 

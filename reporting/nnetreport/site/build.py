@@ -4,7 +4,9 @@ Nothing is executed: each notebook becomes one page through nbconvert's
 JupyterLab template (``templates/nnetlib``, with previous / contents / next
 links and no network resources), and ``index.html`` is the landing page
 (``templates/landing.html.j2``, figures from :mod:`.headline`). MathJax is
-copied into the folder, so the folder can be zipped and opened anywhere.
+copied into the folder, so the folder can be zipped and opened anywhere. The
+Spanish edition (``notebooks/es``, built by :mod:`nnetreport.translation`) goes
+to ``es/`` beside it, each page linked to its twin (:mod:`.language`).
 """
 
 import datetime
@@ -18,13 +20,14 @@ import subprocess
 import jinja2
 
 from . import headline
+from .language import FOLDER, ROOT, WORDS, switch_href
 from .pages import notebook_paths, read_page
 
 TEMPLATES = pathlib.Path(__file__).resolve().parent / "templates"
 MATHJAX_DIR = "mathjax"
 MATHJAX_URL = MATHJAX_DIR + "/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 CSS = "site.css"
-TITLE = "Frontpropagation: a reproduction of de Mayo (2021) with nnetlib"
+TITLE = WORDS["en"]["title"]
 
 
 def mathjax_source():
@@ -122,38 +125,61 @@ def _neighbour(page):
     return {"href": page.html_name, "title": page.title} if page else None
 
 
-def write_pages(pages, out):
-    """One HTML page per notebook, from its stored outputs; returns the paths written."""
+def _site(lang, twins, name):
+    """What every page of edition ``lang`` needs: asset paths, its words, the other edition's twin."""
+    return {
+        "mathjax": ROOT[lang] + MATHJAX_URL,
+        "css": ROOT[lang] + CSS,
+        "lang": lang,
+        "contents": WORDS[lang]["contents"],
+        "switch": {
+            "href": switch_href(lang, name),
+            "lang": twins[0],
+            "name": WORDS[twins[0]]["name"],
+        }
+        if name in twins[1]
+        else None,
+    }
+
+
+def write_pages(pages, out, lang="en", twins=("es", frozenset())):
+    """One HTML page per notebook, from its stored outputs; returns the paths written.
+
+    ``twins`` is the other edition's language and the page names it has: a page with a
+    twin links to it."""
     import nbformat
 
     exporter, stems, written = _exporter(), {p.stem for p in pages}, []
     for k, page in enumerate(pages):
-        site = {
-            "mathjax": MATHJAX_URL,
-            "css": CSS,
-            "prev": _neighbour(pages[k - 1]) if k else None,
-            "next": _neighbour(pages[k + 1]) if k + 1 < len(pages) else None,
-        }
+        site = _site(lang, twins, page.html_name)
+        site["prev"] = _neighbour(pages[k - 1]) if k else None
+        site["next"] = _neighbour(pages[k + 1]) if k + 1 < len(pages) else None
         nb = nbformat.read(page.path, as_version=4)
         html, _ = exporter.from_notebook_node(
             nb, resources={"site": site, "metadata": {"name": page.title}}
         )
+        if lang != "en":
+            html = html.replace('<html lang="en">', f'<html lang="{lang}">', 1)
         target = out / page.html_name
         target.write_text(rewrite_notebook_links(html, stems), encoding="utf-8")
         written.append(target)
     return written
 
 
-def render_landing(pages, results, built, quick=False, results_label="notebooks/results"):
-    """The HTML of ``index.html``."""
+def render_landing(
+    pages, results, built, quick=False, results_label="notebooks/results", lang="en", twin=False
+):
+    """The HTML of ``index.html`` in edition ``lang`` (``twin``: the other edition has one)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
     by_stem = {p.stem: p for p in pages}
+    words = WORDS[lang]
     return env.get_template("landing.html.j2").render(
-        title=TITLE,
+        title=words["title"],
+        words=words,
         quick=quick,
         quick_stems=headline.quick_stems(results),
         pages=pages,
@@ -161,7 +187,9 @@ def render_landing(pages, results, built, quick=False, results_label="notebooks/
         built=built,
         code_url="https://github.com/mateosss/nnet",
         results_label=results_label,
-        site={"mathjax": MATHJAX_URL, "css": CSS},
+        site=_site(
+            lang, ("es" if lang == "en" else "en", {"index.html"} if twin else set()), "index.html"
+        ),
     )
 
 
@@ -179,26 +207,39 @@ def build_site(
     paths = notebook_paths(notebooks)
     if not paths:
         raise FileNotFoundError(f"no notebooks (*.ipynb) in {str(notebooks)!r}: nothing to build")
+    spanish = notebooks / "es"
+    editions = {"en": paths, "es": notebook_paths(spanish) if spanish.is_dir() else []}
+    names = {lang: {p.stem + ".html" for p in found} for lang, found in editions.items()}
     out.mkdir(parents=True, exist_ok=True)
     copy_mathjax(out)
     shutil.copyfile(TEMPLATES / CSS, out / CSS)
-    pages = [read_page(p) for p in paths]
-    written = write_pages(pages, out)
-    for stale in set(out.glob("*.html")) - set(written) - {out / "index.html"}:
-        stale.unlink()
-    index = out / "index.html"
-    index.write_text(
-        render_landing(
-            pages,
-            headline.load_all(results),
-            provenance(command, notebooks),
-            quick=quick,
-            results_label=_label(results),
-        ),
-        encoding="utf-8",
-    )
-    log(f"report: {len(pages)} notebook pages and {index.resolve()}")
-    return index
+    built, loaded = provenance(command, notebooks), headline.load_all(results)
+    for lang, found in editions.items():
+        where = out / FOLDER[lang]
+        if not found:
+            if lang != "en" and (where / "index.html").exists():
+                shutil.rmtree(where)  # an edition no longer there
+            continue
+        where.mkdir(exist_ok=True)
+        other = "es" if lang == "en" else "en"
+        pages = [read_page(p) for p in found]
+        written = write_pages(pages, where, lang, (other, frozenset(names[other])))
+        for stale in set(where.glob("*.html")) - set(written) - {where / "index.html"}:
+            stale.unlink()
+        (where / "index.html").write_text(
+            render_landing(
+                pages,
+                loaded,
+                built,
+                quick=quick,
+                results_label=_label(results),
+                lang=lang,
+                twin=bool(editions[other]),
+            ),
+            encoding="utf-8",
+        )
+        log(f"report ({WORDS[lang]['name']}): {len(pages)} notebook pages and {where.resolve()}")
+    return out / "index.html"
 
 
 def _label(path):

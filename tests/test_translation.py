@@ -1,0 +1,193 @@
+"""The Spanish edition: built from the English notebooks and the translation files, never stale."""
+
+import copy
+import json
+import pathlib
+import re
+import shutil
+
+import pytest
+
+from nnetreport import translation as tr
+from nnetreport.__main__ import main as report_main
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+ENGLISH = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+def _load(path):
+    return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+
+
+def test_the_spanish_notebooks_are_up_to_date():
+    assert ENGLISH, "no English notebooks"
+    assert tr.build(NOTEBOOKS, check_only=True) == []
+
+
+@pytest.mark.parametrize("path", ENGLISH, ids=[p.stem for p in ENGLISH])
+def test_same_cells_same_code_same_outputs_spanish_prose(path):
+    en, es = _load(path), _load(NOTEBOOKS / "es" / path.name)
+    assert [c["id"] for c in es["cells"]] == [c["id"] for c in en["cells"]]
+    assert [c["cell_type"] for c in es["cells"]] == [c["cell_type"] for c in en["cells"]]
+    for a, b in zip(en["cells"], es["cells"]):
+        if a["cell_type"] == "code":
+            assert b == a, f"code cell {a['id']} differs"
+        else:
+            assert tr.cell_text(b) != tr.cell_text(a), f"cell {a['id']} is the English text"
+            assert not tr.looks_english(tr.cell_text(b)), f"cell {a['id']} reads as English"
+    assert es["metadata"]["language"] == "es"
+
+
+@pytest.mark.parametrize("path", ENGLISH, ids=[p.stem for p in ENGLISH])
+def test_equations_code_and_exercise_headings_survive_translation(path):
+    en, es = _load(path), _load(NOTEBOOKS / "es" / path.name)
+    for a, b in zip(en["cells"], es["cells"]):
+        if a["cell_type"] != "markdown":
+            continue
+        english, spanish = tr.cell_text(a), tr.cell_text(b)
+        display = re.compile(r"\$\$.*?\$\$", re.S)
+        assert display.findall(spanish) == display.findall(english), f"cell {a['id']}: equations"
+        for number in re.findall(r"^#+ Exercise (\d+\.\d+)", english, re.M):
+            assert re.search(rf"^#+ Ejercicio {re.escape(number)}\b", spanish, re.M), number
+        assert spanish.count("`") % 2 == 0, f"cell {a['id']}: unbalanced code marks"
+
+
+def _tiny():
+    return {
+        "cells": [
+            {"cell_type": "markdown", "id": "m1", "metadata": {}, "source": ["# The title\n"]},
+            {
+                "cell_type": "code",
+                "id": "c1",
+                "metadata": {},
+                "execution_count": 1,
+                "outputs": [{"name": "stdout", "output_type": "stream", "text": ["2\n"]}],
+                "source": ["print(1 + 1)"],
+            },
+            {
+                "cell_type": "markdown",
+                "id": "m2",
+                "metadata": {},
+                "source": ["This is what the cell prints, and it is the sum of the two numbers.\n"],
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def _blocks(nb, **spanish):
+    return {
+        c["id"]: (tr.english_hash(tr.cell_text(c)), spanish[c["id"]])
+        for c in nb["cells"]
+        if c["cell_type"] == "markdown" and c["id"] in spanish
+    }
+
+
+GOOD = {
+    "m1": "# El título",
+    "m2": "Esto es lo que imprime la celda, y es la suma de los dos números.",
+}
+
+
+def test_a_translation_replaces_the_prose_and_nothing_else():
+    nb = _tiny()
+    blocks = _blocks(nb, **GOOD)
+    assert tr.problems(nb, blocks) == []
+    es = tr.translate(nb, blocks)
+    assert tr.cell_text(es["cells"][0]) == "# El título" and es["cells"][1] == nb["cells"][1]
+    assert nb["cells"][0]["source"] == ["# The title\n"]  # the English is untouched
+
+
+def test_missing_stale_english_empty_and_unknown_blocks_are_named():
+    nb = _tiny()
+    assert tr.problems(nb, _blocks(nb, m1=GOOD["m1"])) == ["cell m2: no translation"]
+    blocks = _blocks(nb, **GOOD)
+    changed = copy.deepcopy(nb)
+    changed["cells"][2]["source"] = ["This is what the cell prints: the sum of two numbers.\n"]
+    (line,) = tr.problems(changed, blocks)
+    assert line.startswith("cell m2: the English changed since it was translated")
+    english = dict(GOOD, m2="This is what the cell prints, and it is the sum of the numbers.")
+    assert tr.problems(nb, _blocks(nb, **english)) == ["cell m2: the translation is still English"]
+    assert tr.problems(nb, _blocks(nb, **dict(GOOD, m1="  "))) == [
+        "cell m1: the translation is empty"
+    ]
+    blocks["zz"] = ("0" * 12, "otra celda")
+    assert tr.problems(nb, blocks) == [
+        "cell zz: translated, but no such prose cell in the English notebook"
+    ]
+
+
+def test_the_file_format_round_trips_and_refuses_a_cell_twice():
+    rows = [("m1", "a" * 12, "# El título"), ("m2", "b" * 12, "Línea uno.\n\nLínea dos.")]
+    text = tr.render(rows, "x.ipynb")
+    assert tr.parse(text) == {i: (h, s) for i, h, s in rows}
+    with pytest.raises(ValueError, match="translated twice"):
+        tr.parse(text + text.split("\n", 1)[1])
+
+
+@pytest.mark.parametrize(
+    "text, english",
+    [
+        ("The gradient of the loss is the sum over the samples of the error.", True),
+        ("El gradiente del error es la suma sobre las muestras del término de error.", False),
+        ("`for k in range(L)` and $\\sum_q$", False),  # no prose: nothing to call English
+        ("Los pesos de `the weights of the net` y la suma $the and of$.", False),
+    ],
+)
+def test_what_reads_as_english(text, english):
+    assert tr.looks_english(text) is english
+
+
+def _copy_tree(tmp_path):
+    """A notebooks folder holding the first two English notebooks and their translations."""
+    folder = tmp_path / "notebooks"
+    (folder / "es" / "translations").mkdir(parents=True)
+    for path in ENGLISH[:2]:
+        shutil.copy(path, folder / path.name)
+        shutil.copy(tr.translation_path(path), folder / "es" / "translations" / f"{path.stem}.md")
+    return folder
+
+
+def test_the_command_builds_checks_and_names_a_stale_cell(tmp_path, capsys):
+    folder = _copy_tree(tmp_path)
+    assert report_main(["translate", "--notebooks", str(folder), "--check"]) == 1
+    assert "out of date" in capsys.readouterr().err
+    assert report_main(["translate", "--notebooks", str(folder)]) == 0
+    assert report_main(["translate", "--notebooks", str(folder), "--check"]) == 0
+    nb = _load(folder / ENGLISH[1].name)
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+    cell["source"] = tr.cell_text(cell).replace("the", "this", 1).splitlines(keepends=True)
+    (folder / ENGLISH[1].name).write_text(tr.dumps(nb), encoding="utf-8")
+    assert report_main(["translate", "--notebooks", str(folder), "--check"]) == 1
+    assert f"cell {cell['id']}: the English changed" in capsys.readouterr().err
+
+
+def test_the_command_reads_translations_from_elsewhere(tmp_path):
+    folder = _copy_tree(tmp_path)
+    moved = tmp_path / "elsewhere"
+    shutil.move(folder / "es" / "translations", moved)
+    assert report_main(["translate", "--notebooks", str(folder)]) == 1  # none where it looks
+    assert report_main(["translate", "--notebooks", str(folder), "--translations", str(moved)]) == 0
+    assert sorted(p.name for p in (folder / "es").glob("*.ipynb")) == [p.name for p in ENGLISH[:2]]
+
+
+@pytest.mark.slow  # a kernel start-up, ~5 s
+def test_a_spanish_notebook_runs(tmp_path):
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    path = NOTEBOOKS / "es" / "00-overview.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    client.execute()
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
+    assert not errors
+    shown = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "rows:" in shown
