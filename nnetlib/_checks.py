@@ -94,7 +94,7 @@ UNSCALED_ABOVE = 10.0
 
 
 #: rows that ``warn_if_unscaled(..., sample=True)`` looks at, spread over the array
-UNSCALED_SAMPLE_ROWS = 4096
+UNSCALED_SAMPLE_ROWS = 512
 
 
 def warn_if_unscaled(x, name, sample=False):

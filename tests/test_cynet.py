@@ -397,8 +397,10 @@ def test_kernel_argument_takes_a_build_of_the_pyx():
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_steps_in_order_are_steps_on_the_gathered_rows(dtype, threads):
-    layers = [9, 5, 4, 3]
+# rows of 36 or 72 bytes, and of 6.25 or 12.5 cache lines: the gather copies 64-byte lines
+# of 8 rows side by side, then each row's remainder
+@pytest.mark.parametrize("layers", [[9, 5, 4, 3], [100, 7, 3]], ids=["9-wide", "100-wide"])
+def test_steps_in_order_are_steps_on_the_gathered_rows(dtype, threads, layers):
     x, t = problem(layers, 200, seed=6, dtype=dtype)
     order = np.random.default_rng(2).permutation(200)[:180].reshape(6, 30)
     a, b = (CyNet(layers, seed=3, dtype=dtype, num_threads=threads) for _ in range(2))

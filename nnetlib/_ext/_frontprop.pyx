@@ -92,6 +92,8 @@ cdef extern from "frontprop_helpers.h":
     void nnl_bias_sigmoid_d(double *h, const double *bias, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil
     int nnl_all_finite_f(const float *a, Py_ssize_t n) noexcept nogil
     int nnl_all_finite_d(const double *a, Py_ssize_t n) noexcept nogil
+    void nnl_gather_rows(char *dst, const char *src, const Py_ssize_t *order,
+                         Py_ssize_t rows, Py_ssize_t row_bytes) noexcept nogil
     ctypedef struct nnl_job:
         pass
     ctypedef int (*nnl_block_fn)(void *ctx, const nnl_job *job, Py_ssize_t step,
@@ -603,16 +605,15 @@ cdef int _gradient_run(StepJob *job, const nnl_job *pj, Py_ssize_t s, Py_ssize_t
     cdef floating *own = <floating *> job.scratch + tid * job.tsize
     cdef Py_ssize_t per = job.aoff[job.L] + nL                 # sum of n_1 .. n_L
     cdef Py_ssize_t k = i * job.nthreads + tid
-    cdef Py_ssize_t r, src
     cdef floating *gx
     cdef floating *gt
     if job.order != NULL:  # the block's rows, gathered into this thread's space
         gx = <floating *> job.gather + tid * R * (n[0] + nL)
         gt = gx + R * n[0]
-        for r in range(rows):
-            src = job.order[s * job.B + r0 + r]
-            memcpy(gx + r * n[0], <const floating *> job.x + src * n[0], n[0] * sizeof(floating))
-            memcpy(gt + r * nL, <const floating *> job.t + src * nL, nL * sizeof(floating))
+        nnl_gather_rows(<char *> gx, <const char *> job.x, job.order + s * job.B + r0,
+                        rows, n[0] * sizeof(floating))
+        nnl_gather_rows(<char *> gt, <const char *> job.t, job.order + s * job.B + r0,
+                        rows, nL * sizeof(floating))
         x, t = gx, gt
     job.sse[k] = 0
     job.bad_in[k] = not (_all_finite(x, rows * n[0]) and _all_finite(t, rows * nL))
