@@ -191,3 +191,37 @@ def test_a_spanish_notebook_runs(tmp_path):
     assert not errors
     shown = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "rows:" in shown
+
+
+def _fences(text):
+    return re.findall(r"^```[a-z]*\n(.*?)^```", text, re.M | re.S)
+
+
+def _plan(text, heading):
+    """The rows (minutes, notebook) of a README's 90-minute plan, under ``heading``."""
+    section = text.split(heading, 1)[1]
+    return re.findall(r"^\| (\d+–\d+) \| (\d\d-[a-z-]+) \|", section, re.M)
+
+
+def test_the_spanish_readme_gives_the_commands_quickstart_plan_and_glossary(capsys):
+    from nnetreport import exercises
+
+    english, spanish = (ROOT / "README.md").read_text(), (ROOT / "README.es.md").read_text()
+    for heading in ("## Los dos comandos", "## Inicio rápido", "## Enseñar con este informe",
+                    "## Glosario inglés ↔ español"):  # fmt: skip
+        assert f"\n{heading}\n" in spanish, heading
+    english_blocks = _fences(english)
+    assert english_blocks[0] in _fences(spanish)  # the two commands
+    quickstart = english.split("## Quickstart", 1)[1]
+    assert _fences(quickstart)[0] in _fences(spanish), "the quickstart's code differs"
+    assert _plan(spanish, "## Enseñar") == _plan(english, "## Teaching") != []
+    glossary = spanish.split("## Glosario", 1)[1]
+    rows = [
+        r for r in re.findall(r"^\| ([^|]+?) \| ([^|]+?) \|", glossary, re.M) if r[0] != "English"
+    ]
+    assert len(rows) >= 30
+    terms = {en.strip().lower() for en, _ in rows}
+    assert {"frontpropagation (frontprop)", "learning rate", "epoch", "seed"} <= terms
+    assert "[README.md](README.md)" in spanish and "[README.es.md](README.es.md)" in english
+    exercises.check("4.2", None)  # the output the Spanish README shows, as check prints it
+    assert capsys.readouterr().out in [b for b in _fences(spanish) if "Ejercicio" in b]
