@@ -37,7 +37,8 @@ MARKDOWN_JS = r"""
     raw.push(...(clone.textContent.match(/\$[^$\n]+\$|\\\(|\\\[/g) || []));
   }
   return {cells: cells.length, typeset: document.querySelectorAll('.jp-NotebookPanel mjx-container').length,
-          raw: raw.slice(0, 5), errors: document.querySelectorAll('.jp-NotebookPanel mjx-merror').length};
+          raw: raw.slice(0, 5), errors: document.querySelectorAll('.jp-NotebookPanel mjx-merror').length,
+          heading: (document.querySelector('.jp-NotebookPanel .jp-RenderedMarkdown h1') || {}).textContent};
 })()
 """
 
@@ -95,14 +96,16 @@ def _stop(proc, base, token):
 
 @pytest.fixture
 def lab(tmp_path):
-    """``(base_url, token)`` of a JupyterLab serving a copy of notebook 01."""
+    """``(base_url, token)`` of a JupyterLab serving a copy of notebook 01, in English and,
+    in ``es/``, in Spanish."""
     lab_bin = pathlib.Path(sys.executable).with_name("jupyter-lab")
     if not lab_bin.exists():
         pytest.skip("jupyter-lab is not installed in this environment (make venv installs it)")
     if not (ROOT / "notebooks" / NOTEBOOK).exists():
         pytest.skip(f"notebooks/{NOTEBOOK} is missing")
-    (tmp_path / "nb").mkdir()
+    (tmp_path / "nb" / "es").mkdir(parents=True)
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, tmp_path / "nb")
+    shutil.copy(ROOT / "notebooks" / "es" / NOTEBOOK, tmp_path / "nb" / "es")
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(
         os.environ,
@@ -144,12 +147,15 @@ def lab(tmp_path):
         _stop(proc, base, token)
 
 
-@pytest.mark.slow  # starts JupyterLab and a browser, ~11 s
-def test_jupyterlab_renders_notebook_math_offline(lab, tmp_path):
+@pytest.mark.slow  # starts JupyterLab and a browser, ~11 s each
+@pytest.mark.parametrize(
+    "path, title", [(NOTEBOOK, "Deriving"), (f"es/{NOTEBOOK}", "Derivación")], ids=["en", "es"]
+)
+def test_jupyterlab_renders_notebook_math_offline(lab, tmp_path, path, title):
     require_chromium()
     base, token = lab
     with Browser(tmp_path / "profile", timeout=90) as browser:
-        browser.goto(f"{base}/lab/tree/{NOTEBOOK}?reset&token={token}")
+        browser.goto(f"{base}/lab/tree/{path}?reset&token={token}")
         state = browser.wait_for(
             f"(() => {{ const r = {MARKDOWN_JS}; return r.cells > 0 && r.typeset >= 5 && !r.raw.length && r; }})()",
             timeout=90,
@@ -164,5 +170,6 @@ def test_jupyterlab_renders_notebook_math_offline(lab, tmp_path):
     # count at the first typeset equation was a race
     assert state["errors"] == 0, f"{state['errors']} MathJax errors in the notebook"
     assert state["typeset"] >= 5, state
+    assert title in (state["heading"] or ""), state["heading"]
     elsewhere = [u for u in requested if not u.startswith((base, "data:", "blob:", "about:"))]
     assert not elsewhere, f"JupyterLab asked other hosts: {elsewhere[:5]}"
