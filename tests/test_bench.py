@@ -412,3 +412,22 @@ def test_the_user_path_is_timed_beside_the_kernel():
     quiet = fast(impls="np", train=False)
     assert "train_epoch_s" not in quiet["nets"]["tiny"]["impls"]["np"]
     assert "train s/ep" not in bench.format_table(quiet)
+
+
+def test_the_user_path_can_be_timed_shuffled(monkeypatch):
+    """--shuffle: train gets shuffle=True, seed 0 (the kernel column keeps file order);
+    the JSON and the table say so."""
+    import nnetlib
+
+    calls = []
+    real = nnetlib.train
+    monkeypatch.setattr(nnetlib, "train", lambda *a, **kw: calls.append(kw) or real(*a, **kw))
+    result = fast(impls="np", repeats=1, shuffle=True)
+    assert calls and all(kw["shuffle"] is True and kw["seed"] == 0 for kw in calls)
+    assert result["meta"]["train_order"] == "shuffled (seed 0)"
+    assert "train shuffles its batches" in bench.format_table(result)
+    plain = fast(impls="np", repeats=1)
+    assert plain["meta"]["train_order"] == "file order"
+    assert "train shuffles" not in bench.format_table(plain)
+    with pytest.raises(ValueError, match="shuffle"):
+        bench.BenchSettings(shuffle="yes")

@@ -157,8 +157,8 @@ def _add_bench_parser(commands):
     bench.add_argument(
         "--impls",
         metavar="LIST",
-        help="comma-separated subset of py, np, cy1, cyN, tr1, trN, gpu "
-        "(cy, tr: both thread counts; default all)",
+        help="comma-separated subset of py, np1, np, cy1, cyN, tr1, trN, gpu, tg "
+        "(cy, tr: both thread counts; tg: PyTorch's own loop in a CUDA graph; default all)",
     )
     bench.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     bench.add_argument(
@@ -180,6 +180,12 @@ def _add_bench_parser(commands):
         "--no-train",
         action="store_true",
         help="time only the kernels, not nnetlib.train on the same batches",
+    )
+    bench.add_argument(
+        "--shuffle",
+        action="store_true",
+        help="nnetlib.train shuffles its batches (shuffle=True, seed 0): the user's shuffled "
+        "path against the kernel on the batches in file order",
     )
     bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 

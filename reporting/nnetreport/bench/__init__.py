@@ -15,7 +15,9 @@ cy x1  CyNet(num_threads=1), BLAS at 1 thread           tr x1
 cy xN  CyNet(num_threads=N), BLAS at N threads          tr xN
 tr x1  TorchNet, torch.set_num_threads(1)               itself
 tr xN  TorchNet, torch.set_num_threads(N)               itself
-gpu    GpuNet on CUDA, ``train_epoch`` (CUDA graph)     tr xN
+gpu    GpuNet on CUDA, ``train_epoch`` (CUDA graph)     tr graph (else tr xN)
+tg     PyTorch's own loop on TorchNet's model, one      itself
+       CUDA graph per epoch (label "tr graph")
 ====== =============================================== ====================
 
 Every measurement runs under ``torch.set_num_threads(n)`` and a threadpoolctl
@@ -44,6 +46,14 @@ Method
 * GpuNet is timed on a whole epoch (60 batches, data resident on the GPU,
   ``train_epoch`` replaying one CUDA graph), after one untimed epoch (which
   captures the graph); its figure is not extrapolated.
+* "tr graph" (``tg``) is timed the same way: one whole epoch of PyTorch's
+  own training loop (TorchNet's ``nn.Linear`` + ``nn.Sigmoid`` model,
+  ``nn.MSELoss``, autograd, ``torch.optim.SGD`` with momentum, the same
+  initial weights) captured in one CUDA graph (``torch_graph.TorchEpoch``);
+  each measurement, like gpu's, copies the epoch's data into the graph's
+  static input buffers and replays it.  When both run, gpu's "÷ torch" is
+  gpu ÷ tr graph: GpuNet against PyTorch on the same GPU.  ``nnetlib.train``
+  does not run PyTorch's loop, so tg has no "train s/ep".
 
 Memory
 ------
@@ -70,7 +80,9 @@ Modules
 ``plan`` (constants, the settings ``BenchSettings``, nets, columns, data),
 ``timing`` (one implementation on one net, interleaved rounds), ``memory``
 (the RSS probe subprocess), ``table`` (the text table, JSON), ``run``
-(``run_benchmark`` and the command's ``main``).  In Python::
+(``run_benchmark`` and the command's ``main``), ``torch_graph`` (PyTorch's
+loop, eager or in a CUDA graph: the tg column), ``device_check`` (a prepared
+run for a GPU machine: ``python -m nnetreport.bench.device_check --out DIR``).  In Python::
 
     bench.run_benchmark(bench.BenchSettings(quick=True, nets=("classifier",)))
 """

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from .plan import LR, MOMENTUM, make_net
+from .plan import CUDA_IMPLS, LR, MOMENTUM, make_net
 
 #: training steps run by each memory probe after its first step
 MEMORY_BATCHES = 3
@@ -60,9 +60,13 @@ def _trainer(spec):
     torch.set_num_threads(threads)
     threadpool_limits(limits=threads, user_api="blas")  # for the rest of the process
     net = make_net(impl, layers, init_params(layers, seed=0, dtype=dtype), dtype, threads)
-    dev0 = None
-    if impl == "gpu":
+    dev0 = epoch = None
+    if impl in CUDA_IMPLS:
         xd, td = torch.from_numpy(x).cuda(), torch.from_numpy(t).cuda()
+        if impl == "tg":  # PyTorch's own loop, one CUDA graph per epoch
+            from .torch_graph import TorchEpoch
+
+            epoch = TorchEpoch(net.model, xd, td, bs, LR, MOMENTUM)
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         dev0 = torch.cuda.memory_allocated()
@@ -70,8 +74,11 @@ def _trainer(spec):
     def train(steps):
         if impl == "py":
             net.step(x, t, LR, MOMENTUM)
-        elif impl == "gpu":
-            net.train_epoch(xd, td, bs, LR, MOMENTUM)  # the first call captures the graph
+        elif impl in CUDA_IMPLS:  # the first call captures the graph
+            if epoch is not None:
+                epoch.run(xd, td)
+            else:
+                net.train_epoch(xd, td, bs, LR, MOMENTUM)
             torch.cuda.synchronize()
         else:
             for i in range(steps):
@@ -90,6 +97,8 @@ def _probe(spec):
             if impl == "py"
             else f"train_epoch over {batches} batches of {bs}"
             if impl == "gpu"
+            else f"PyTorch's loop in a CUDA graph over {batches} batches of {bs}"
+            if impl == "tg"
             else f"{batches} batches of {bs}"
         )
     }

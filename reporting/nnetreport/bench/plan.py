@@ -21,7 +21,9 @@ ARTICLE_TABLE = {
 }
 
 NETS = {"classifier": (784, 16, 16, 10), "autoencoder": (784, 64, 784)}
-IMPLS = ("py", "np1", "np", "cy1", "cyN", "tr1", "trN", "gpu")
+IMPLS = ("py", "np1", "np", "cy1", "cyN", "tr1", "trN", "gpu", "tg")
+#: the columns that run on CUDA: one whole epoch per measurement, data on the device
+CUDA_IMPLS = ("gpu", "tg")
 EPOCH_SAMPLES = 60_000
 BATCH_SIZE = 1000
 LR = 10.0
@@ -70,7 +72,8 @@ def cpu_model():
 
 
 def impl_table(n):
-    """label, threads and torch reference of every implementation at N = n."""
+    """label, threads and torch reference of every implementation at N = n
+    (``run._columns`` makes "tg" gpu's reference when both run)."""
     return {
         "py": {"label": "py", "threads": 1, "ref": "tr1"},
         "np1": {"label": "np×1", "threads": 1, "ref": "tr1"},
@@ -80,6 +83,7 @@ def impl_table(n):
         "tr1": {"label": "tr×1", "threads": 1, "ref": "tr1"},
         "trN": {"label": f"tr×{n}", "threads": n, "ref": "trN"},
         "gpu": {"label": "gpu", "threads": n, "ref": "trN"},
+        "tg": {"label": "tr graph", "threads": n, "ref": "tg"},
     }
 
 
@@ -232,6 +236,8 @@ def make_net(impl, layers, params, dtype, threads):
         from nnetlib.nets.gpunet import GpuNet
 
         return GpuNet(layers, params=params, dtype=dtype, device="cuda")
+    if impl == "tg":  # its model, trained by PyTorch's own loop (``torch_graph.TorchEpoch``)
+        return TorchNet(layers, params=params, dtype=dtype, device="cuda")
     raise ValueError(f"unknown implementation {impl!r}")
 
 
@@ -242,7 +248,7 @@ def unavailable(impl):
 
         if not cynet.available():
             return "CyNet's compiled kernel is not built (nnetlib.nets.cynet.available() is False)"
-    if impl == "gpu":
+    if impl in CUDA_IMPLS:
         import torch
 
         if not torch.cuda.is_available():
@@ -282,6 +288,7 @@ class BenchSettings:
     impls: tuple | str | None = None  # a subset of IMPLS (or "np,cy"); None: all
     memory: bool = True  # probe the peak RSS in subprocesses
     train: bool = True  # also time nnetlib.train on the same rows (the user's path)
+    shuffle: bool = False  # ... with shuffle=True (seed 0): the batches' rows gathered anew
     settle: float = 0.3  # seconds of pause before each timed run (timing.SETTLE_S)
     progress: bool = True
     contend: int = 0  # busy processes run beside the whole benchmark
@@ -306,6 +313,8 @@ class BenchSettings:
             or not 0 <= self.settle <= 10
         ):
             raise ValueError(f"settle must be seconds in [0, 10], got {self.settle!r}")
+        if not isinstance(self.shuffle, bool):
+            raise ValueError(f"shuffle must be True or False, got {self.shuffle!r}")
         return {
             "quick": quick,
             "repeats": _default(

@@ -63,6 +63,8 @@ def _columns(s):
             notes.append("N = 1 thread: the ×N columns would repeat ×1 and are left out")
     skipped = {i: why for i in wanted if (why := P.unavailable(i))}
     columns = [i for i in wanted if i not in skipped]
+    if "gpu" in columns and "tg" in columns:  # GpuNet beside PyTorch's loop on the same GPU
+        table["gpu"]["ref"] = "tg"
     if not columns:
         raise ValueError(f"none of the implementations can run here: {skipped}")
     return columns, table, skipped, notes
@@ -93,6 +95,7 @@ def _new_result(s, columns, table, skipped, notes, data_note):
         "momentum": P.MOMENTUM,
         "dtype": s.dtype,
         "order": "file order",
+        "train_order": "shuffled (seed 0)" if s.shuffle else "file order",
         "batches": s.batches,
         "repeats": s.repeats,
         "quick": s.quick,
@@ -101,7 +104,7 @@ def _new_result(s, columns, table, skipped, notes, data_note):
         "notes": notes,
         "load_average_start": _loadavg(),
     }
-    if "gpu" in columns:
+    if any(i in P.CUDA_IMPLS for i in columns):
         meta["gpu"] = torch.cuda.get_device_name()
     return {
         "meta": meta,
@@ -117,10 +120,10 @@ def _new_result(s, columns, table, skipped, notes, data_note):
 
 def _data_rows(s, columns):
     """MNIST rows the run needs: the timed batches plus the warm-up one (an
-    epoch for the GPU)."""
+    epoch for the GPU columns)."""
     epoch_batches = math.ceil(P.EPOCH_SAMPLES / s.batch_size)
     rows = min(P.EPOCH_SAMPLES, (min(s.batches, epoch_batches - 1) + 1) * s.batch_size)
-    if "gpu" in columns:
+    if any(i in P.CUDA_IMPLS for i in columns):
         rows = P.EPOCH_SAMPLES
     return max(rows, s.py_samples or 1, s.batch_size)
 
@@ -148,7 +151,17 @@ def _runners(run, net_skip, layers, x, t, labels, s, table, samples):
             net = P.make_net(impl, layers, params, s.dtype, threads)
             y = labels if t is not x else x  # what a user passes train: labels, or (x, x)
             runners[impl] = Runner(
-                impl, net, x, t, s.batch_size, s.batches, samples, threads, y=y, settle=s.settle
+                impl,
+                net,
+                x,
+                t,
+                s.batch_size,
+                s.batches,
+                samples,
+                threads,
+                y=y,
+                settle=s.settle,
+                shuffle=s.shuffle,
             )
         except Exception as exc:
             net_skip[impl] = f"could not be built: {type(exc).__name__}: {exc}"
@@ -181,9 +194,10 @@ def run_benchmark(s):
     ``nets[name]`` with ``layers``, ``skipped`` and ``impls[impl]``: ``raw``
     (seconds of every measurement), ``median``, ``samples`` (timed per
     measurement), ``per_sample``, ``epoch_s``, ``extrapolated``, ``basis``,
-    ``ratio`` (to torch at the same thread count), ``train_epoch_s`` and
-    ``train_over_kernel`` (``nnetlib.train`` on the same rows, every column
-    but py; ``settings.train``) and ``memory``
+    ``ratio`` (to torch at the same thread count; gpu to tg, PyTorch's loop
+    in a CUDA graph, when both run), ``ref`` (that column), ``train_epoch_s``
+    and ``train_over_kernel`` (``nnetlib.train`` on the same rows, every
+    column but py and tg; ``settings.train``) and ``memory``
     (``meta["contend"]``: the busy processes run beside it).
     """
     if not isinstance(s, P.BenchSettings):
@@ -254,6 +268,7 @@ def settings_from_args(args):
         impls=args.impls,
         memory=not args.no_memory,
         train=not args.no_train,
+        shuffle=args.shuffle,
         progress=not args.no_progress,
         contend=args.contend,
     )

@@ -3,7 +3,7 @@
 import json
 
 from .memory import MEMORY_BATCHES
-from .plan import ARTICLE_TABLE, PY_BUDGET_S, impl_table
+from .plan import ARTICLE_TABLE, CUDA_IMPLS, PY_BUDGET_S, impl_table
 
 WIDTH = 11  # characters per column
 
@@ -98,10 +98,10 @@ def _net_rows(result, net):
         lines.append(_row("", "+RSS MiB", cells["m"]))
     if any(s != "-" for s in cells["f"]):
         lines.append(_row("", "1st step MiB", cells["f"]))
-    dev = ((impls.get("gpu") or {}).get("memory") or {}).get("device_added_bytes")
-    if dev is not None:
+    dev = {c: ((impls.get(c) or {}).get("memory") or {}).get("device_added_bytes") for c in cols}
+    if any(v is not None for v in dev.values()):
         lines.append(
-            _row("", "+GPU MiB", [f"{dev / 2**20:.1f}" if c == "gpu" else "" for c in cols])
+            _row("", "+GPU MiB", ["" if v is None else f"{v / 2**20:.1f}" for v in dev.values()])
         )
     return lines
 
@@ -135,10 +135,22 @@ def _method_notes(result):
         notes.append(
             "gpu: one whole epoch per measurement (GpuNet.train_epoch, CUDA graph), not extrapolated"
         )
+    if "tg" in cols:
+        notes.append(
+            f"{labels['tg']}: one whole epoch per measurement of PyTorch's own loop on TorchNet's "
+            "model (autograd, nn.MSELoss, torch.optim.SGD with momentum) captured in one CUDA "
+            "graph (nnetreport/bench/torch_graph.py), not extrapolated; no train s/ep"
+        )
     if any("train_epoch_s" in e for net in result["nets"].values() for e in net["impls"].values()):
         notes.append(
             "train s/ep: nnetlib.train(net, (x, y), epochs=1) on the same rows, labels for a "
             "classifier, timed right after the kernel in each round; train÷kernel: that / s/epoch"
+            + (
+                "; train shuffles its batches (shuffle=True, seed 0), the kernel runs them in "
+                "file order"
+                if meta.get("train_order", "file order") != "file order"
+                else ""
+            )
         )
     by_ref = {}
     for c in cols:
@@ -147,7 +159,9 @@ def _method_notes(result):
     if by_ref:
         table = impl_table(meta["threads"])
         notes.append(
-            "÷ torch: time / the tr column at the same thread count ("
+            "÷ torch: time / the torch column at the same thread count"
+            + (" or on the same GPU" if "tg" in by_ref else "")
+            + " ("
             + "; ".join(f"{', '.join(v)} ÷ {table[r]['label']}" for r, v in by_ref.items())
             + ")"
         )
@@ -158,7 +172,7 @@ def _method_notes(result):
             f"one-time set-up (thread pools, code pages) included; a fresh subprocess per "
             f"cell, random data; see nnetreport/bench/memory.py"
         )
-        if "gpu" in cols:
+        if any(c in CUDA_IMPLS for c in cols):
             notes.append(
                 "+GPU: torch.cuda.max_memory_allocated above the baseline, graph capture included"
             )
@@ -204,7 +218,11 @@ def format_table(result):
     lines = _header(result)
     lines += [
         _row("", "", [labels[c] for c in cols]),
-        _row("", "threads", [str(result["threads"][c]) if c != "gpu" else "-" for c in cols]),
+        _row(
+            "",
+            "threads",
+            [str(result["threads"][c]) if c not in CUDA_IMPLS else "-" for c in cols],
+        ),
     ]
     for name, net in result["nets"].items():
         lines += _net_rows(result, dict(net, name=name))

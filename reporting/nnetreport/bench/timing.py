@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from .plan import EPOCH_SAMPLES, LR, MOMENTUM, PY_BUDGET_S
+from .plan import CUDA_IMPLS, EPOCH_SAMPLES, LR, MOMENTUM, PY_BUDGET_S
 
 #: idle seconds between the warm-up and the timed batches.  OpenBLAS and
 #: OpenMP workers spin for up to ~0.1 s after their last job; without a pause
@@ -36,10 +36,22 @@ class Runner:
     """Times one implementation on one net."""
 
     def __init__(
-        self, impl, net, x, t, batch_size, batches, py_samples, threads, y=None, settle=SETTLE_S
+        self,
+        impl,
+        net,
+        x,
+        t,
+        batch_size,
+        batches,
+        py_samples,
+        threads,
+        y=None,
+        settle=SETTLE_S,
+        shuffle=False,
     ):
         self.impl, self.net, self.x, self.t = impl, net, x, t
         self.settle = settle  # seconds of pause before a timed run
+        self.shuffle = shuffle  # measure_train shuffles its batches (seed 0)
         self.y = t if y is None else y  # what a user hands ``train``: labels, or the targets
         self.batch_size, self.batches, self.py_samples, self.threads = (
             batch_size,
@@ -48,21 +60,27 @@ class Runner:
             threads,
         )
         self.n_batches = x.shape[0] // batch_size
-        if impl == "gpu":
+        if impl in CUDA_IMPLS:
             import torch
 
             n = min(EPOCH_SAMPLES, x.shape[0])
             self.xd = torch.from_numpy(np.ascontiguousarray(x[:n])).cuda()
             self.td = torch.from_numpy(np.ascontiguousarray(t[:n])).cuda()
+        if impl == "tg":  # PyTorch's own loop on the TorchNet's model, one CUDA graph per epoch
+            from .torch_graph import TorchEpoch
+
+            self.epoch = TorchEpoch(net.model, self.xd, self.td, batch_size, LR, MOMENTUM)
+            self.epoch.prepare()  # captured here: a failure skips the column, with the reason
 
     @property
     def unit(self):
         """(samples timed per measurement, description)."""
         if self.impl == "py":
             return self.py_samples, f"{self.py_samples} sample{'s' * (self.py_samples > 1)}"
-        if self.impl == "gpu":
+        if self.impl in CUDA_IMPLS:
             n = self.xd.shape[0]
-            return n, f"{math.ceil(n / self.batch_size)} batches (train_epoch)"
+            how = "train_epoch" if self.impl == "gpu" else "torch graph"
+            return n, f"{math.ceil(n / self.batch_size)} batches ({how})"
         return self.batches * self.batch_size, f"{self.batches} batch{'es' * (self.batches > 1)}"
 
     def _steps(self, indices):
@@ -86,13 +104,23 @@ class Runner:
                 self.net.steps(xs, ts, LR, MOMENTUM)
                 start = end
 
+    def _one_epoch(self):
+        """One epoch on the device data: GpuNet's ``train_epoch``, or PyTorch's
+        captured loop (``TorchEpoch.run``); each copies the data into its graph's
+        static buffers, then replays the graph."""
+        if self.impl == "tg":
+            self.epoch.run(self.xd, self.td)
+        else:
+            self.net.train_epoch(self.xd, self.td, self.batch_size, LR, MOMENTUM)
+
     def _gpu_epoch(self):
+        """Seconds of one epoch on CUDA, after an untimed one (gpu: it captures the graph)."""
         import torch
 
-        self.net.train_epoch(self.xd, self.td, self.batch_size, LR, MOMENTUM)  # warm-up
+        self._one_epoch()  # warm-up
         torch.cuda.synchronize()
         start = time.perf_counter()
-        self.net.train_epoch(self.xd, self.td, self.batch_size, LR, MOMENTUM)
+        self._one_epoch()
         torch.cuda.synchronize()
         return time.perf_counter() - start
 
@@ -104,7 +132,7 @@ class Runner:
                 start = time.perf_counter()
                 self.net.step(self.x[:s], self.t[:s], LR, MOMENTUM)
                 return time.perf_counter() - start
-            if self.impl == "gpu":
+            if self.impl in CUDA_IMPLS:
                 return self._gpu_epoch()
             self._steps([0])  # warm-up
             time.sleep(self.settle)  # let other pools' spinning workers sleep
@@ -114,12 +142,14 @@ class Runner:
 
     @property
     def times_train(self):
-        """Whether ``measure_train`` applies: every column but PyNet (minutes per sample)."""
-        return self.impl != "py"
+        """Whether ``measure_train`` applies: every column but PyNet (minutes per sample)
+        and "tg" (PyTorch's own loop, which ``nnetlib.train`` does not run)."""
+        return self.impl not in ("py", "tg")
 
     def measure_train(self):
         """Seconds of ``nnetlib.train`` for one epoch over the rows ``measure`` times
-        (the user's path: checks, batching, the kernel), after a settle."""
+        (the user's path: checks, batching, the kernel), after a settle; with
+        ``shuffle``, in a shuffled order (``train(..., shuffle=True, seed=0)``)."""
         from nnetlib import train
 
         n, _ = self.unit
@@ -128,7 +158,8 @@ class Runner:
             time.sleep(self.settle)
             start = time.perf_counter()
             train(self.net, (x, y), epochs=1, batch_size=self.batch_size, lr=LR,
-                  momentum=MOMENTUM, progress=False)  # fmt: skip
+                  momentum=MOMENTUM, progress=False, shuffle=self.shuffle,
+                  seed=0 if self.shuffle else None)  # fmt: skip
             if self.impl == "gpu":
                 import torch
 
@@ -158,7 +189,8 @@ def time_rounds(runners, repeats, progress, names, train=False):
 
 def summarize(runners, raw, table, raw_train=None):
     """Per implementation: raw times, median, per-sample and per-epoch
-    seconds, the ratio to torch at the same thread count, and, where
+    seconds, the ratio to the column ``table[impl]["ref"]`` (torch at the same
+    thread count; for gpu, tg when it runs), and, where
     ``raw_train`` has it, what ``nnetlib.train`` spends per epoch on the
     same rows (``train_epoch_s``) and its ratio to the kernel's figure
     (``train_over_kernel``)."""
