@@ -109,8 +109,10 @@ def warn_if_unscaled(x, name, sample=False):
     if sample and arr.ndim == 2:
         arr = arr[:: max(1, arr.shape[0] // UNSCALED_SAMPLE_ROWS)]
     integer = np.issubdtype(arr.dtype, np.integer)
-    if integer or (np.issubdtype(arr.dtype, np.floating) and np.nanmax(arr) > UNSCALED_ABOVE):
-        what = f"integers ({arr.dtype})" if integer else f"values up to {float(np.nanmax(arr)):g}"
+    top = np.nanmax(arr) if np.issubdtype(arr.dtype, np.floating) else None
+    # inf is refused as bad input by the checks that follow: no advice on scaling it
+    if integer or (top is not None and UNSCALED_ABOVE < top < np.inf):
+        what = f"integers ({arr.dtype})" if integer else f"values up to {float(top):g}"
         warnings.warn(
             f"{name} holds {what}: scale the inputs to [0, 1] (for 0-255 images, "
             f"x / 255, as nnetlib.load_mnist does); the article's nets expect that",

@@ -575,6 +575,7 @@ def test_unscaled_warning_on_a_sample_of_rows():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warn_if_unscaled(np.zeros((3 * UNSCALED_SAMPLE_ROWS, 4)), "x", sample=True)
+        warn_if_unscaled(np.array([[0.5, np.inf, np.nan]]), "x")  # refused later, not "unscaled"
 
 
 @pytest.mark.parametrize("bad", [-1, 0.0, 1.5, True, "2"])
