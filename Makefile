@@ -140,6 +140,8 @@ report: $(STAMP) data
 ifeq ($(NOTEBOOKS),)
 	@echo "report: no notebooks/*.ipynb yet, nothing to execute"
 else
+	@# every prose cell translated before the long run, not after it
+	$(BIN)/python -m nnetreport translate --prose --notebooks notebooks
 	NNETLIB_PROGRESS=$${NNETLIB_PROGRESS:-0} $(NB_ENV) $(BIN)/python -m nnetreport.site \
 	    execute $(EXEC_FLAGS) --timeout $(CELL_TIMEOUT) $(NOTEBOOKS)
 	$(BIN)/python -m nnetreport translate $(SPANISH_FLAGS)

@@ -225,3 +225,28 @@ def test_the_spanish_readme_gives_the_commands_quickstart_plan_and_glossary(caps
     assert "[README.md](README.md)" in spanish and "[README.es.md](README.es.md)" in english
     exercises.check("4.2", None)  # the output the Spanish README shows, as check prints it
     assert capsys.readouterr().out in [b for b in _fences(spanish) if "Ejercicio" in b]
+
+
+def test_make_report_asks_for_current_translations_before_it_runs_the_notebooks(tmp_path, capsys):
+    import subprocess
+
+    folder = _copy_tree(tmp_path)
+    assert report_main(["translate", "--notebooks", str(folder), "--prose"]) == 0
+    assert not (folder / "es" / ENGLISH[0].name).exists()  # --prose writes nothing
+    nb = _load(folder / ENGLISH[0].name)
+    nb["cells"].append({"cell_type": "markdown", "id": "new1", "metadata": {}, "source": ["New."]})
+    (folder / ENGLISH[0].name).write_text(tr.dumps(nb), encoding="utf-8")
+    assert report_main(["translate", "--notebooks", str(folder), "--prose"]) == 1
+    assert "cell new1: no translation" in capsys.readouterr().err
+    recipe = subprocess.run(
+        ["make", "-n", "report", "STAMP=/dev/null", "NOTEBOOKS=notebooks/00-overview.ipynb"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    steps = [i for i, line in enumerate(recipe) if "nnetreport" in line]
+    lines = [recipe[i] for i in steps]
+    assert (
+        "translate --prose" in lines[0] and "site" in lines[1] and "execute" in recipe[steps[1] + 1]
+    )
+    assert "translate" in lines[2] and "--prose" not in lines[2]

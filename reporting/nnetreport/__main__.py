@@ -63,6 +63,12 @@ def build_parser():
     translate.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 if notebooks/es is out of date"
     )
+    translate.add_argument(
+        "--prose",
+        action="store_true",
+        help="write nothing; exit 1 if a prose cell has no current translation "
+        "(make report asks before it runs the notebooks)",
+    )
     return parser
 
 
@@ -71,13 +77,15 @@ def translate_command(args):
     from . import translation
 
     try:
-        found = translation.build(args.notebooks, args.translations, check_only=args.check)
+        found = translation.build(
+            args.notebooks, args.translations, check_only=args.check, prose_only=args.prose
+        )
     except FileNotFoundError as exc:
         print(f"python -m nnetreport translate: error: {exc}", file=sys.stderr)
         return 2
     for line in found:
         print(line, file=sys.stderr)
-    if not found and not args.check:
+    if not found and not (args.check or args.prose):
         print(f"Spanish notebooks written to {args.notebooks}/{translation.LANG}/")
     return 1 if found else 0
 

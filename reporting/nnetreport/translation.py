@@ -149,10 +149,12 @@ def load_blocks(path):
     return parse(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def build(notebooks="notebooks", translations=None, check_only=False):
+def build(notebooks="notebooks", translations=None, check_only=False, prose_only=False):
     """Write (or, with ``check_only``, compare) ``<notebooks>/es/*.ipynb`` from
     ``<notebooks>/*.ipynb`` and the files in ``translations`` (default
-    ``<notebooks>/es/translations``); return the problems found, one line each."""
+    ``<notebooks>/es/translations``); return the problems found, one line each.
+    ``prose_only``: only whether every prose cell has a current translation, writing
+    nothing (``make report`` asks this before it runs the notebooks)."""
     notebooks = Path(notebooks)
     out = notebooks / LANG
     found = []
@@ -163,7 +165,7 @@ def build(notebooks="notebooks", translations=None, check_only=False):
         source = translation_path(path, translations)
         english = json.loads(path.read_text(encoding="utf-8"))
         wrong = problems(english, load_blocks(source))
-        if wrong:
+        if wrong or prose_only:
             found += [f"{source.name}: {line}" for line in wrong]
             continue
         text = dumps(translate(english, load_blocks(source)))
