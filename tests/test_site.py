@@ -142,9 +142,41 @@ def test_the_spanish_landing_page_lists_every_spanish_notebook(site):
         page, english = read_page(path), read_page(NOTEBOOKS / path.name)
         assert f'href="{page.html_name}">{page.title}</a>' in index
         assert page.summary_md and page.summary_md != english.summary_md, path.name
+        assert page.summary_md.count("**") % 2 == 0 and not page.summary_md.endswith("ec."), (
+            page.summary_md  # never cut after "ec." (the Spanish "eq."), nor inside bold
+        )
         titles += page.title != english.title
     assert titles >= len(_pages(site)) - 1  # "03 · Python, NumPy, Cython" reads the same
     assert 'href="../site.css"' in index and re.search(r"Generado el \d{4}-\d\d-\d\d", index)
+
+
+def test_the_spanish_landing_page_is_html_not_escaped_html(site):
+    index = (site / "es" / "index.html").read_text()
+    assert "&lt;" not in index.split("<body", 1)[1], "markup escaped into the Spanish page's text"
+    assert "<code>" in index and '<html lang="es">' in index
+
+
+def test_the_headline_tables_in_spanish_carry_the_same_figures():
+    results = headline.load_all(NOTEBOOKS / "results")
+    pages = {p.stem: read_page(p) for p in notebook_paths(NOTEBOOKS / "es")}
+    english, spanish = headline.tables(results, pages), headline.tables(results, pages, "es")
+    assert len(spanish) == len(english)
+    kept = {"notebook", "de Mayo (2021)", "÷ torch"}
+    for en, es in zip(english, spanish):
+        assert es["title"] != en["title"]
+        assert all(e != n or n in kept for e, n in zip(es["header"], en["header"])), es["header"]
+        for row_en, row_es in zip(en["rows"], es["rows"]):
+            assert str(row_es[0]) != str(row_en[0]) or str(row_en[0]) in (
+                "Nnet",
+                "Nnet*",
+                "PyTorch",
+            )
+            for cell_en, cell_es in zip(row_en[1:], row_es[1:]):  # the same numbers
+                assert re.findall(r"[\d.]+", str(cell_es)) == re.findall(r"[\d.]+", str(cell_en))
+    cells = [str(c) for t in spanish for row in t["rows"] for c in row]
+    assert not any(" to " in c or "thread" in c or "not yet computed" in c for c in cells)
+    empty = headline.tables({}, pages, "es")
+    assert "todavía sin calcular" in str(empty[0]["rows"][0][1])
 
 
 def test_a_site_without_the_spanish_notebooks_has_no_switch(tmp_path):

@@ -183,7 +183,7 @@ def render_landing(
         quick=quick,
         quick_stems=headline.quick_stems(results),
         pages=pages,
-        tables=headline.tables(results, by_stem),
+        tables=headline.tables(results, by_stem, lang),
         built=built,
         code_url="https://github.com/mateosss/nnet",
         results_label=results_label,

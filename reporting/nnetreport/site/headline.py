@@ -4,12 +4,14 @@ Every figure of "this report" comes from a JSON file that a notebook wrote with
 ``nnetreport.results.save_results`` (the keys each notebook saves are
 listed in its last cell); the article's figures come from
 ``nnetreport.article``. A missing file or key shows as "not yet computed",
-never as a number typed in here.
+never as a number typed in here. ``tables(..., lang="es")`` gives the same
+tables with their words in Spanish (the landing page of the Spanish edition).
 """
 
 import json
 import math
 import pathlib
+import re
 
 from markupsafe import Markup, escape
 
@@ -161,6 +163,16 @@ def _timing_table(results, pages):
             ]
         )
     measured = article.MEASURED_HERE_BATCH_S
+    note_es = (
+        "El clasificador 784-16-16-10, batches de 1000, 60 por época. Los nuestros: segundos por "
+        "batch (mediana, rango), por época, y divididos por los de PyTorch con la misma cantidad "
+        'de hilos. La tabla del artículo dice "segundos por época", pero su propio código, '
+        f"medido en la máquina de este proyecto, tarda {measured['cy']:g} s (cy) y "
+        f"{measured['np']:g} s (np) en un batch de 1000 [medido, citado]; por eso sus cifras de "
+        "py, np y cy se leen por batch, y la de tr, del orden de una época entera de PyTorch, por "
+        "época; la última columna divide unidades iguales. Su columna es la i7-7700HQ (cy: 4 "
+        f"hilos). Fuente: {_source('06-timing-table', pages)}."
+    )
     note = (
         "The classifier 784-16-16-10, batches of 1000, 60 per epoch. Ours: seconds per batch "
         "(median, range), per epoch, and divided by PyTorch's at the same thread count. The "
@@ -173,6 +185,7 @@ def _timing_table(results, pages):
     return {
         "title": "Training time, per batch and per epoch",
         "note": Markup(note),
+        "note_es": Markup(note_es),
         "rows": rows,
         "header": [
             "version",
@@ -259,13 +272,14 @@ def _beyond_table(results, pages):
     }
 
 
-def tables(results, pages):
+def tables(results, pages, lang="en"):
     """The landing page's tables: dicts with title, note, header and rows of HTML cells.
 
     ``results`` is :func:`load_all`'s dict; ``pages`` maps notebook stem to
-    :class:`~nnetreport.site.pages.Page` (for the links to the source).
+    :class:`~nnetreport.site.pages.Page` (for the links to the source);
+    ``lang="es"``: their words in Spanish (:data:`SPANISH`).
     """
-    return [
+    found = [
         _training_table(
             results,
             pages,
@@ -290,6 +304,86 @@ def tables(results, pages):
         _gradient_table(results, pages),
         _beyond_table(results, pages),
     ]
+    return [_in_spanish(t) for t in found] if lang == "es" else found
+
+
+#: the tables' words in Spanish: titles, headers and the first column's labels
+SPANISH = {
+    "MNIST classifier 784-16-16-10: test accuracy after 16 epochs": (
+        "Clasificador de MNIST 784-16-16-10: exactitud en test después de 16 épocas"
+    ),
+    "MNIST autoencoder 784-64-784: test MSE after 16 epochs": (
+        "Autoencoder de MNIST 784-64-784: MSE en test después de 16 épocas"
+    ),
+    "Training time, per batch and per epoch": "Tiempo de entrenamiento, por batch y por época",
+    "Gradient agreement with autograd": "Coincidencia de los gradientes con autograd",
+    "Classifier test accuracy: without gradients, and beyond the article's recipe": (
+        "Exactitud en test del clasificador: sin gradientes, y más allá de la receta del artículo"
+    ),
+    "run": "corrida",
+    "this report": "este informe",
+    "check": "verificación",
+    "version": "versión",
+    "s per batch": "s por batch",
+    "s per epoch": "s por época",
+    "de Mayo (2021), as printed": "de Mayo (2021), tal como lo imprime",
+    "÷ its torch, per batch": "÷ su torch, por batch",
+    "py, 1 thread": "py, 1 hilo",
+    "np, 1 thread": "np, 1 hilo",
+    "cy, 1 thread": "cy, 1 hilo",
+    "torch, 1 thread": "torch, 1 hilo",
+    "eq. (1) by frontprop vs PyTorch autograd, relative difference": (
+        "ec. (1) por frontprop vs autograd de PyTorch, diferencia relativa"
+    ),
+    "PyNet, NpNet, CyNet vs PyTorch autograd, max relative difference": (
+        "PyNet, NpNet, CyNet vs autograd de PyTorch, máxima diferencia relativa"
+    ),
+    "MNIST classifier vs central differences, max absolute difference": (
+        "clasificador de MNIST vs diferencias centradas, máxima diferencia absoluta"
+    ),
+    "frontprop vs torch.func.jacfwd / jvp, max absolute difference": (
+        "frontprop vs torch.func.jacfwd / jvp, máxima diferencia absoluta"
+    ),
+    "genetic algorithm, the article's settings": "algoritmo genético, la configuración del artículo",
+    "genetic algorithm, this report's": "algoritmo genético, la de este informe",
+    "MSE + SGD, the article's recipe (08)": "MSE + SGD, la receta del artículo (08)",
+    "the same with cross-entropy (future work in the article)": (
+        "lo mismo con entropía cruzada (trabajo futuro del artículo)"
+    ),
+    "the same with Adam (future work)": "lo mismo con Adam (trabajo futuro)",
+}
+
+
+def _words_in_spanish(text):
+    """A title, header or label in Spanish (unchanged when it has no translation)."""
+    match = re.fullmatch(r"cy, (\S+) threads \(article: 4\)", text)
+    if match:
+        return f"cy, {match.group(1)} hilos (artículo: 4)"
+    match = re.fullmatch(r"below (.+)", text)
+    if match:
+        return f"menos de {match.group(1)}"
+    return SPANISH.get(text, text)
+
+
+def _cell_in_spanish(cell):
+    """A cell's HTML with its words in Spanish: a label, a range "a to b", the missing marker."""
+    if not isinstance(cell, Markup):
+        return Markup(escape(_words_in_spanish(cell)))
+    text = str(cell).replace(">not yet computed<", ">todavía sin calcular<")
+    text = re.sub(r"(\S) to (\d)", r"\1 a \2", text)  # a range: "0.1 s to 0.2 s"
+    plain = Markup(text).unescape()
+    translated = _words_in_spanish(plain)
+    return Markup(escape(translated)) if translated != plain else Markup(text)
+
+
+def _in_spanish(table):
+    """One of :func:`tables`' dicts with its words in Spanish."""
+    return {
+        "title": _words_in_spanish(table["title"]),
+        "note": table.get("note_es", table["note"]),
+        "header": [_words_in_spanish(h) for h in table["header"]],
+        "rows": [[_cell_in_spanish(c) for c in row] for row in table["rows"]],
+    }
 
 
 def quick_stems(results):

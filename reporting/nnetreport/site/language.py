@@ -66,9 +66,11 @@ WORDS = {
             "Corrida de clase (<code>make report QUICK=1</code>): cada notebook corrió en tamaño "
             "reducido, así que las cifras de abajo no son las de tamaño completo."
         ),
-        "quick_some": "Los resultados de {stems} los guardó una corrida de clase "
-        "(<code>NNETLIB_QUICK=1</code>), en tamaño reducido: corré esos notebooks en tamaño "
-        "completo para reemplazarlos.",
+        "quick_some": Markup(
+            "Los resultados de {stems} los guardó una corrida de clase "
+            "(<code>NNETLIB_QUICK=1</code>), en tamaño reducido: corré esos notebooks en tamaño "
+            "completo para reemplazarlos."
+        ),
         "citation": Markup(
             "Una reproducción de Mateo de Mayo, <cite>Implementación Red Feedforward</cite>, "
             "FaMAF, Universidad Nacional de Córdoba, 2021; su código:"
@@ -90,15 +92,19 @@ WORDS = {
             "prueban su algoritmo genético y retoman el trabajo futuro que propone."
         ),
         "results_title": "Resultados principales",
-        "results_note": "Leídos de los resultados que guardaron los notebooks la última vez que "
-        "corrieron (<code>{label}</code>); acá no se escribe nada a mano. Una fila marcada "
-        '<span class="nn-missing">not yet computed</span> espera que su notebook la guarde. '
-        "Las tablas, como los rótulos de los gráficos y las salidas impresas, quedan en inglés: "
-        "salen del mismo código que la edición en inglés.",
+        "results_note": Markup(
+            "Leídos de los resultados que guardaron los notebooks la última vez que corrieron "
+            "(<code>{label}</code>); acá no se escribe nada a mano. Una fila marcada "
+            '<span class="nn-missing">todavía sin calcular</span> espera que su notebook la '
+            "guarde. Los nombres de las corridas (Nnet, Nnet*, PyTorch) quedan como en el "
+            "artículo."
+        ),
         "notebooks_title": "Los notebooks",
-        "built": "Generado el {date} en {machine}, desde el commit <code>{commit}</code> con "
-        "<code>{command}</code>. Las páginas de los notebooks muestran las salidas guardadas "
-        "en los notebooks; para generarlas no se volvió a correr ninguna celda.",
+        "built": Markup(
+            "Generado el {date} en {machine}, desde el commit <code>{commit}</code> con "
+            "<code>{command}</code>. Las páginas de los notebooks muestran las salidas guardadas "
+            "en los notebooks; para generarlas no se volvió a correr ninguna celda."
+        ),
     },
 }
 

@@ -18,8 +18,8 @@ SUMMARY_CHARS = 260
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _CITATION = re.compile(r"github\.com/mateosss/nnet|Implementaci[oó]n Red Feedforward")
-# a sentence ends at ". " before a capital, except after "eq." / "e.g." / "i.e."
-_SENTENCE_END = re.compile(r"(?<!\beq)(?<!\be\.g)(?<!\bi\.e)[.:]\s+(?=[A-Z(*`$])")
+# a sentence ends at ". " before a capital, except after "eq." / "ec." (Spanish) / "e.g." / "i.e."
+_SENTENCE_END = re.compile(r"(?<!\beq)(?<!\bec)(?<!\be\.g)(?<!\bi\.e)[.:]\s+(?=[A-Z(*`$])")
 
 
 @dataclasses.dataclass(frozen=True)
