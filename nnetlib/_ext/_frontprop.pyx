@@ -80,7 +80,6 @@ without it, ``openmp_enabled()`` returns False and CyNet runs one thread.
 
 cimport cython
 from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy
 from cython cimport floating
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 

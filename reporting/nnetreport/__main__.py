@@ -34,6 +34,16 @@ def _layers(text):
         raise argparse.ArgumentTypeError(str(exc).replace("--layers ", "")) from None
 
 
+def add_data_option(parser):
+    """``--data auto|random``, the benchmark's data (also ``bench.device_check``'s)."""
+    parser.add_argument(
+        "--data",
+        choices=("auto", "random"),
+        default="auto",
+        help="auto: MNIST if it is on this machine (nothing is downloaded), else random",
+    )
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m nnetreport",
@@ -169,12 +179,7 @@ def _add_bench_parser(commands):
         "(cy, tr: both thread counts; tg: PyTorch's own loop in a CUDA graph; default all)",
     )
     bench.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    bench.add_argument(
-        "--data",
-        choices=("auto", "random"),
-        default="auto",
-        help="auto: MNIST if it is on this machine (nothing is downloaded), else random",
-    )
+    add_data_option(bench)
     bench.add_argument(
         "--contend",
         type=_count,

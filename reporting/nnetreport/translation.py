@@ -164,11 +164,12 @@ def build(notebooks="notebooks", translations=None, check_only=False, prose_only
     for path in english_notebooks:
         source = translation_path(path, translations)
         english = json.loads(path.read_text(encoding="utf-8"))
-        wrong = problems(english, load_blocks(source))
+        blocks = load_blocks(source)
+        wrong = problems(english, blocks)
         if wrong or prose_only:
             found += [f"{source.name}: {line}" for line in wrong]
             continue
-        text = dumps(translate(english, load_blocks(source)))
+        text = dumps(translate(english, blocks))
         target = out / path.name
         if check_only:
             if not target.exists() or target.read_text(encoding="utf-8") != text:

@@ -301,6 +301,8 @@ def readme(machine, command, results, total_s):
 
 def main(argv=None):
     """Run every stage into ``--out``; returns 0 (a failed stage is recorded, not raised)."""
+    from ..__main__ import add_data_option
+
     parser = argparse.ArgumentParser(
         prog="python -m nnetreport.bench.device_check", description=__doc__.split("\n\n")[0]
     )
@@ -308,12 +310,7 @@ def main(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help="2 batches, 1 repeat, threads 1 and 2: seconds"
     )
-    parser.add_argument(
-        "--data",
-        choices=("auto", "random"),
-        default="auto",
-        help="auto: MNIST if it is on this machine (nothing is downloaded), else random",
-    )
+    add_data_option(parser)
     parser.add_argument(
         "--budget", type=float, default=330.0, help="seconds for the whole run (default 330)"
     )

@@ -92,9 +92,29 @@ def verdict(number, answer):
                     f"esta respuesta no se pudo verificar ({why})",
                 ),
             )
-    if isinstance(message, Said):
-        return Verdict(number, bool(ok), message.en, message.es)
-    return Verdict(number, bool(ok), str(message))
+    return Verdict(number, bool(ok), message.en, message.es)
+
+
+def not_a_function(answer, hint_en, hint_es):
+    """The verdict on an answer that should have been a function: what came, and a hint."""
+    kind = type(answer).__name__
+    return False, say(
+        f"the answer is a function, got {kind}. Hint: {hint_en}",
+        f"la respuesta es una función, y llegó un {kind}. Pista: {hint_es}",
+    )
+
+
+def not_two_numbers(a, what_en, what_es):
+    """The verdict on an answer that should have been two numbers, ``what`` they are."""
+    return False, say(
+        f"{a.size} numbers given. Hint: answer with two, {what_en}.",
+        f"se dieron {a.size} números. Pista: respondé con dos, {what_es}.",
+    )
+
+
+def notes_then_hint(notes, hint):
+    """One message from the notes on what is wrong (``Said``s), "; "-joined, then ``hint``."""
+    return say("; ".join(n.en for n in notes) + hint.en, "; ".join(n.es for n in notes) + hint.es)
 
 
 def check(number, answer, lang=None):
@@ -104,5 +124,4 @@ def check(number, answer, lang=None):
         raise ValueError(f"lang must be one of {', '.join(HEADINGS)} or None, got {lang!r}")
     v = verdict(number, answer)
     for code in HEADINGS if lang is None else (lang,):
-        if code == "en" or v.message_es:
-            print(v.line(code))
+        print(v.line(code))

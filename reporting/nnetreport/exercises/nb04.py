@@ -8,7 +8,7 @@ describes; none is typed in as a bare number.
 
 import numpy as np
 
-from . import say
+from . import not_a_function, say
 
 # -- 4.1 · one step of SGD with momentum -----------------------------------------
 
@@ -103,12 +103,8 @@ def _ex41_slip(w, v, g, lr, momentum, new_w, new_v):
 
 def check_41(answer):
     if not callable(answer):
-        return False, say(
-            f"the answer is a function, got {type(answer).__name__}. Hint: def update(w, v, g, "
-            "lr, momentum): ... return new_w, new_v",
-            f"la respuesta es una función, y llegó un {type(answer).__name__}. Pista: def update(w, v, g, "
-            "lr, momentum): ... return new_w, new_v",
-        )
+        hint = "def update(w, v, g, lr, momentum): ... return new_w, new_v"
+        return not_a_function(answer, hint, hint)
     bitwise = True
     for w, v, g, lr, momentum in _ex41_cases():
         out = answer(w.copy(), v.copy(), g.copy(), lr, momentum)

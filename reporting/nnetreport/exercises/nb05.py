@@ -7,7 +7,7 @@ computed on the data the checker draws; none is typed in.
 
 import numpy as np
 
-from . import say
+from . import not_a_function, say
 from .nb04 import whole_number
 
 # -- 5.1 · how many parameters -----------------------------------------------------
@@ -66,11 +66,10 @@ def _ex52_data():
 
 def check_52(answer):
     if not callable(answer):
-        return False, say(
-            f"the answer is a function, got {type(answer).__name__}. Hint: def "
-            "best_constant(x): ... return one image (one value per pixel).",
-            f"la respuesta es una función, y llegó un {type(answer).__name__}. Pista: def "
-            "best_constant(x): ... return una imagen (un valor por píxel).",
+        return not_a_function(
+            answer,
+            "def best_constant(x): ... return one image (one value per pixel).",
+            "def best_constant(x): ... return una imagen (un valor por píxel).",
         )
     for x in _ex52_data():
         out = np.asarray(answer(x.copy()), dtype=float)

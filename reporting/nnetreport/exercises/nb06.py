@@ -8,7 +8,7 @@ import numpy as np
 
 from nnetreport import article
 
-from . import say
+from . import not_two_numbers, notes_then_hint, say
 
 #: the column of the exercise: the i7-7700HQ at one thread
 COLUMN = article.TIMING_COLUMNS[0]
@@ -21,9 +21,8 @@ def _printed(version):
 def _check_epoch(answer):
     a = np.asarray(answer, dtype=float).ravel()
     if a.size != 2:
-        return False, say(
-            f"{a.size} numbers given. Hint: answer with two, (cy seconds per epoch, cy ÷ tr).",
-            f"se dieron {a.size} números. Pista: respondé con dos, (segundos por época de cy, cy ÷ tr).",
+        return not_two_numbers(
+            a, "(cy seconds per epoch, cy ÷ tr)", "(segundos por época de cy, cy ÷ tr)"
         )
     B, cy, tr = article.BATCHES_PER_EPOCH, _printed("cy"), _printed("tr")
     epoch, ratio = a
@@ -36,25 +35,25 @@ def _check_epoch(answer):
             f"{right[0]:g} s por época, {right[1]:,.0f} veces la época de PyTorch: miles, "
             f"no las {cy / tr:.0f} que la tabla parece decir.",
         )
-    notes = []  # (English, Spanish) pairs
+    notes = []  # Said: what is wrong, in English and in Spanish
     if not close(epoch, right[0]):
         if close(epoch, cy / B):
             notes.append(
-                (
+                say(
                     f"{epoch:.3g} s is {cy} ÷ {B}: an epoch is longer than a batch, not shorter",
                     f"{epoch:.3g} s es {cy} ÷ {B}: una época dura más que un batch, no menos",
                 )
             )
         elif close(epoch, cy * 60_000):
             notes.append(
-                (
+                say(
                     f"{epoch:.3g} s treats {cy} s as the time of one sample, not of a batch of 1000",
                     f"{epoch:.3g} s toma {cy} s como el tiempo de una muestra, no de un batch de 1000",
                 )
             )
         else:
             notes.append(
-                (
+                say(
                     f"{epoch:.4g} s per epoch is not {B} batches of {cy} s",
                     f"{epoch:.4g} s por época no son {B} batches de {cy} s",
                 )
@@ -62,35 +61,32 @@ def _check_epoch(answer):
     if not close(ratio, right[1]):
         if close(ratio, cy / tr):
             notes.append(
-                (
+                say(
                     f"{ratio:.3g} divides the printed figures as they stand, a batch by an epoch",
                     f"{ratio:.3g} divide las cifras impresas tal como están, un batch por una época",
                 )
             )
         elif close(ratio, epoch / tr) or close(ratio, cy / (tr / B)):
             notes.append(
-                (
+                say(
                     f"the ratio {ratio:.4g} follows from a wrong epoch time",
                     f"el cociente {ratio:.4g} sale de un tiempo por época equivocado",
                 )
             )
         else:
             notes.append(
-                (
+                say(
                     f"the ratio {ratio:.4g} is not cy's epoch ÷ tr's epoch",
                     f"el cociente {ratio:.4g} no es la época de cy ÷ la época de tr",
                 )
             )
-    return False, say(
-        "; ".join(en for en, _ in notes)
-        + (
+    return False, notes_then_hint(
+        notes,
+        say(
             f". Hint: an epoch is {B} batches of 1000, so cy's epoch is {B} × {cy} s; "
-            f"tr's {tr} s is already an epoch."
-        ),
-        "; ".join(es for _, es in notes)
-        + (
+            f"tr's {tr} s is already an epoch.",
             f". Pista: una época son {B} batches de 1000, así que la época de cy es {B} × {cy} s; "
-            f"los {tr} s de tr ya son una época."
+            f"los {tr} s de tr ya son una época.",
         ),
     )
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from nnetreport import genetic
 
-from . import say
+from . import not_two_numbers, notes_then_hint, say
 
 #: our setting in notebook 07 (only what the count depends on)
 OURS = genetic.GAConfig(population=30, batch_size=500, elite=3, replacement="generational")
@@ -29,9 +29,8 @@ def passes_per_generation(config):
 def _check_passes(answer):
     a = np.asarray(answer, dtype=float).ravel()
     if a.size != 2:
-        return False, say(
-            f"{a.size} numbers given. Hint: answer with two, (article's setting, ours).",
-            f"se dieron {a.size} números. Pista: respondé con dos, (configuración del artículo, la nuestra).",
+        return not_two_numbers(
+            a, "(article's setting, ours)", "(configuración del artículo, la nuestra)"
         )
     art, ours = genetic.ARTICLE_SETTING, OURS
     right = (passes_per_generation(art), passes_per_generation(ours))
@@ -42,11 +41,11 @@ def _check_passes(answer):
             f"{right[0]} y {right[1]:,}: el GA del artículo evalúa a sus {art.for_data(10**9).offspring} "
             f"hijos además de a sus {art.population} padres, el nuestro solo a sus {ours.population}.",
         )
-    notes = []  # (English, Spanish) pairs
+    notes = []  # Said: what is wrong, in English and in Spanish
     if a[0] != right[0]:
         if a[0] == art.population * art.batch_size:
             notes.append(
-                (
+                say(
                     f"{a[0]:g} scores only the {art.population} parents: with 'plus' replacement the "
                     "children compete with their parents on the same batch, so they are scored too",
                     f"{a[0]:g} evalúa solo a los {art.population} padres: con reemplazo 'plus' los "
@@ -55,14 +54,14 @@ def _check_passes(answer):
             )
         elif a[0] in (art.population, 2 * art.population):
             notes.append(
-                (
+                say(
                     f"{a[0]:g} counts individuals, not images",
                     f"{a[0]:g} cuenta individuos, no imágenes",
                 )
             )
         else:
             notes.append(
-                (
+                say(
                     f"{a[0]:g} for the article's setting",
                     f"{a[0]:g} para la configuración del artículo",
                 )
@@ -70,7 +69,7 @@ def _check_passes(answer):
     if a[1] != right[1]:
         if a[1] == (ours.population - ours.elite) * ours.batch_size:
             notes.append(
-                (
+                say(
                     f"{a[1]:g} leaves out the {ours.elite} elite: they are scored again on every "
                     "generation's fresh batch",
                     f"{a[1]:g} deja afuera a los {ours.elite} de la élite: se vuelven a evaluar sobre el "
@@ -79,30 +78,27 @@ def _check_passes(answer):
             )
         elif a[1] == 2 * right[1]:
             notes.append(
-                (
+                say(
                     f"{a[1]:g} scores the children twice: with generational replacement they are the population",
                     f"{a[1]:g} evalúa dos veces a los hijos: con reemplazo generacional ellos son la población",
                 )
             )
         elif a[1] == ours.population:
             notes.append(
-                (
+                say(
                     f"{a[1]:g} counts individuals, not images",
                     f"{a[1]:g} cuenta individuos, no imágenes",
                 )
             )
         else:
-            notes.append((f"{a[1]:g} for ours", f"{a[1]:g} para la nuestra"))
-    return False, say(
-        "; ".join(en for en, _ in notes)
-        + (
+            notes.append(say(f"{a[1]:g} for ours", f"{a[1]:g} para la nuestra"))
+    return False, notes_then_hint(
+        notes,
+        say(
             ". Hint: count how many individuals are scored in one generation, times the images of "
-            "the fitness batch (10 for the article's setting, 500 for ours)."
-        ),
-        "; ".join(es for _, es in notes)
-        + (
+            "the fitness batch (10 for the article's setting, 500 for ours).",
             ". Pista: contá cuántos individuos se evalúan en una generación y multiplicá por las "
-            "imágenes del batch de aptitud (10 en la configuración del artículo, 500 en la nuestra)."
+            "imágenes del batch de aptitud (10 en la configuración del artículo, 500 en la nuestra).",
         ),
     )
 

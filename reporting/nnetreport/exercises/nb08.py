@@ -12,7 +12,7 @@ import numpy as np
 
 from nnetlib.costmodel import backprop_breakdown, frontprop_breakdown
 
-from . import say
+from . import not_two_numbers, notes_then_hint, say
 
 #: exercise 8.1: output pre-activations h^L of a batch of 3 samples, 4 classes
 LOGITS = np.array([[2.0, 1.0, 0.1, -1.0], [0.5, 0.5, 3.0, 0.0], [-1.0, 0.0, 1.0, 2.0]])
@@ -244,11 +244,10 @@ def _check_costs(answer):
         answer = (answer["frontprop"], answer["backprop"])
     a = np.asarray(answer, dtype=float).ravel()
     if a.size != 2:
-        return False, say(
-            f"{a.size} numbers given. Hint: answer with two, (frontprop, backprop), "
-            "multiply-adds per sample.",
-            f"se dieron {a.size} números. Pista: respondé con dos, (frontprop, backprop), "
-            "multiplicaciones-suma por muestra.",
+        return not_two_numbers(
+            a,
+            "(frontprop, backprop), multiply-adds per sample",
+            "(frontprop, backprop), multiplicaciones-suma por muestra",
         )
     n = COST_LAYERS
     fp, bp = frontprop_breakdown(n), backprop_breakdown(n)
@@ -266,16 +265,13 @@ def _check_costs(answer):
             notes.append(_diagnose("frontprop", got[0], fp, _FRONT_NAMES, n))
         if got[1] != right[1]:
             notes.append(_diagnose("backprop", got[1], bp, _BACK_NAMES, n))
-        return False, say(
-            "; ".join(note.en for note in notes)
-            + (
+        return False, notes_then_hint(
+            notes,
+            say(
                 ". Hint: add up every phase of section 4's list, for k = 0, 1, 2, with the bias "
-                "row counted: a layer map costs (n_k + 1) n_(k+1)."
-            ),
-            "; ".join(note.es for note in notes)
-            + (
+                "row counted: a layer map costs (n_k + 1) n_(k+1).",
                 ". Pista: sumá cada fase de la lista de la sección 4, para k = 0, 1, 2, contando "
-                "la fila de bias: un mapa de capa cuesta (n_k + 1) n_(k+1)."
+                "la fila de bias: un mapa de capa cuesta (n_k + 1) n_(k+1).",
             ),
         )
     return True, say(

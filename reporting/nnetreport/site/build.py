@@ -20,7 +20,7 @@ import subprocess
 import jinja2
 
 from . import headline
-from .language import FOLDER, ROOT, WORDS, switch_href
+from .language import FOLDER, ROOT, WORDS, other, switch_href
 from .pages import notebook_paths, read_page
 
 TEMPLATES = pathlib.Path(__file__).resolve().parent / "templates"
@@ -187,9 +187,7 @@ def render_landing(
         built=built,
         code_url="https://github.com/mateosss/nnet",
         results_label=results_label,
-        site=_site(
-            lang, ("es" if lang == "en" else "en", {"index.html"} if twin else set()), "index.html"
-        ),
+        site=_site(lang, (other(lang), {"index.html"} if twin else set()), "index.html"),
     )
 
 
@@ -221,9 +219,9 @@ def build_site(
                 shutil.rmtree(where)  # an edition no longer there
             continue
         where.mkdir(exist_ok=True)
-        other = "es" if lang == "en" else "en"
+        twin = other(lang)
         pages = [read_page(p) for p in found]
-        written = write_pages(pages, where, lang, (other, frozenset(names[other])))
+        written = write_pages(pages, where, lang, (twin, frozenset(names[twin])))
         for stale in set(where.glob("*.html")) - set(written) - {where / "index.html"}:
             stale.unlink()
         (where / "index.html").write_text(
@@ -234,7 +232,7 @@ def build_site(
                 quick=quick,
                 results_label=_label(results),
                 lang=lang,
-                twin=bool(editions[other]),
+                twin=bool(editions[twin]),
             ),
             encoding="utf-8",
         )

@@ -367,8 +367,6 @@ def _words_in_spanish(text):
 
 def _cell_in_spanish(cell):
     """A cell's HTML with its words in Spanish: a label, a range "a to b", the missing marker."""
-    if not isinstance(cell, Markup):
-        return Markup(escape(_words_in_spanish(cell)))
     text = str(cell).replace(">not yet computed<", ">todavía sin calcular<")
     text = re.sub(r"(\S) to (\d)", r"\1 a \2", text)  # a range: "0.1 s to 0.2 s"
     plain = Markup(text).unescape()
